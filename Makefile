@@ -1,0 +1,30 @@
+# The two commands of the README: `make demo` and `make test`. Everything else they need is
+# installed from this repository's files: .venv from pyproject.toml + constraints.txt, the
+# Kafka jars from pipeline/kafka/pom.xml (Maven Central), on first use.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint down
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip==25.3
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/pipeline demo
+
+test: $(STAMP)
+	$(VENV)/bin/pipeline kafka start
+	$(VENV)/bin/ruff check pipeline tests
+	$(VENV)/bin/ruff format --check pipeline tests
+	$(VENV)/bin/python -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check pipeline tests
+	$(VENV)/bin/ruff format --check pipeline tests
+
+down: $(STAMP)
+	$(VENV)/bin/pipeline down

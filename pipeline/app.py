@@ -1,0 +1,78 @@
+"""The Faust app: its settings, topics, the orjson codec and the dedup table.
+
+Run it with `pipeline worker` or `faust -A pipeline.app worker -l info`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+import orjson
+from faust.serializers import codecs
+
+from pipeline.kafka.admin import OUTPUT_MAX_BYTES
+from pipeline.settings import Settings
+
+
+class OrjsonCodec(codecs.Codec):
+    """orjson for every record the pipeline writes (and Faust's own tables)."""
+
+    def _dumps(self, obj: Any) -> bytes:
+        return orjson.dumps(obj)
+
+    def _loads(self, s: bytes) -> Any:
+        return orjson.loads(s)
+
+
+codecs.register("orjson", OrjsonCodec())
+
+settings = Settings()
+
+app = faust.App(
+    settings.app_id,
+    broker=[f"kafka://{server}" for server in settings.broker.split(",")],
+    store="memory://",
+    value_serializer="orjson",
+    key_serializer="raw",
+    processing_guarantee=settings.processing_guarantee,
+    topic_partitions=settings.partitions,
+    topic_replication_factor=settings.replication,
+    producer_max_request_size=OUTPUT_MAX_BYTES + 1024 * 1024,
+    consumer_max_fetch_size=OUTPUT_MAX_BYTES,
+    web_bind=settings.web_host,
+    web_host=settings.web_host,
+    web_port=settings.web_port,
+    web_stats_enabled=True,
+    web_metrics_enabled=True,
+    web_tables_enabled=True,
+    web_router_enabled=True,
+    table_cleanup_interval=60.0,
+)
+
+# Input stays raw bytes: the agent decodes it itself so that undecodable messages keep their
+# original bytes for the dead-letter topic.
+articles_topic = app.topic(
+    settings.topic_articles,
+    key_type=bytes,
+    value_type=bytes,
+    key_serializer="raw",
+    value_serializer="raw",
+    partitions=settings.partitions,
+)
+enriched_topic = app.topic(settings.topic_enriched, partitions=settings.partitions)
+entities_topic = app.topic(settings.topic_entities, partitions=settings.partitions)
+dlq_topic = app.topic(settings.topic_dlq, partitions=settings.partitions)
+
+# Article id → "partition:offset" of the message first accepted with it. Co-partitioned with
+# the input because producers key messages by article id.
+seen_ids = app.Table(
+    "article-ids",
+    key_type=str,
+    value_type=str,
+    key_serializer="orjson",
+    value_serializer="orjson",
+    partitions=settings.partitions,
+)
+
+from pipeline import agents  # noqa: E402, F401  (registers the agent and web views)

@@ -1,0 +1,158 @@
+"""The `pipeline` command: subcommands parse their arguments and delegate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from pipeline.settings import PROJECT_ROOT, Settings
+
+DEMO_SEED = PROJECT_ROOT / "seeds" / "000_25d5417d1e5c359d.jsonl"
+err = Console(stderr=True)
+
+
+def cmd_kafka(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.kafka.broker import BrokerError, LocalBroker
+
+    broker = LocalBroker(settings)
+    try:
+        if args.action == "start":
+            pid = broker.start()
+            err.print(f"Kafka {broker.address[0]}:{broker.address[1]} is up (pid {pid})")
+        elif args.action == "stop":
+            err.print("Kafka stopped" if broker.stop() else "Kafka was not running")
+        else:
+            up = broker.answers()
+            err.print(f"Kafka {'answers' if up else 'is not answering'}; pid {broker.pid()}")
+            return 0 if up else 1
+    except BrokerError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return 1
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.kafka.admin import ensure_topics
+
+    ensure_topics(settings)
+    from pipeline.app import app
+
+    sys.argv = ["pipeline worker", "worker", "-l", settings.log_level, *args.faust_args]
+    app.main()
+    return 0
+
+
+def cmd_produce(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.kafka.produce import produce_files
+
+    report = produce_files(args.paths, settings)
+    for origin, reason in report.invalid:
+        err.print(f"[red]invalid[/red] {origin}: {reason}")
+    for origin, reason in report.failed:
+        err.print(f"[red]not sent[/red] {origin}: {reason}")
+    rate = report.sent / report.seconds if report.seconds else 0.0
+    err.print(
+        f"sent {report.sent} to {settings.topic_articles} in {report.seconds:.2f} s "
+        f"({rate:.0f}/s); invalid {len(report.invalid)}; failed {len(report.failed)}"
+    )
+    return 0 if report.ok else 1
+
+
+def cmd_tail(args: argparse.Namespace, settings: Settings) -> int:
+    import orjson
+
+    from pipeline.kafka.tail import decode, read_topic
+    from pipeline.render import print_pretty
+
+    out = Console()
+    key = args.key.encode() if args.key else None
+    count = 0
+    for record in read_topic(
+        settings,
+        args.topic or settings.topic_enriched,
+        from_beginning=args.from_beginning,
+        max_records=None if key else args.max,
+        timeout_s=args.timeout,
+    ):
+        if key is not None and record.key != key:
+            continue
+        if args.format == "pretty":
+            print_pretty(out, decode(record))
+        else:
+            sys.stdout.buffer.write(orjson.dumps(decode(record)) + b"\n")
+            sys.stdout.flush()
+        count += 1
+        if args.max is not None and count >= args.max:
+            break
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.tag import tag_inputs
+
+    return tag_inputs(args.inputs, settings, pretty=args.format == "pretty")
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.demo import run_demo
+
+    return run_demo(settings, DEMO_SEED)
+
+
+def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.kafka.broker import LocalBroker
+    from pipeline.local import WorkerProcess
+
+    err.print("worker stopped" if WorkerProcess(settings).stop() else "no worker was running")
+    err.print("Kafka stopped" if LocalBroker(settings).stop() else "Kafka was not running")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="pipeline",
+        description="Streaming enrichment of multilingual news: entities and stance on Kafka.",
+        epilog="Settings come from PIPELINE_* environment variables (see README).",
+    )
+    sub = top.add_subparsers(dest="command", required=True)
+
+    kafka = sub.add_parser("kafka", help="the local single-node Kafka broker (KRaft)")
+    kafka.add_argument("action", choices=["start", "stop", "status"])
+    kafka.set_defaults(run=cmd_kafka)
+
+    worker = sub.add_parser("worker", help="run the Faust worker (create topics, consume, enrich)")
+    worker.add_argument("faust_args", nargs=argparse.REMAINDER, help="extra `faust worker` options")
+    worker.set_defaults(run=cmd_worker)
+
+    produce = sub.add_parser("produce", help="validate and send articles (.json, .jsonl, .txt)")
+    produce.add_argument("paths", nargs="+", type=Path, help="files or folders")
+    produce.set_defaults(run=cmd_produce)
+
+    tail = sub.add_parser("tail", help="print records of a topic")
+    tail.add_argument("--topic", help="default: the enriched topic")
+    tail.add_argument("--from-beginning", action="store_true")
+    tail.add_argument("--max", type=int, help="stop after N records")
+    tail.add_argument("--timeout", type=float, help="stop after S seconds without a record")
+    tail.add_argument("--key", help="only records with this key (article id)")
+    tail.add_argument("--format", choices=["pretty", "jsonl"], default="pretty")
+    tail.set_defaults(run=cmd_tail)
+
+    tag = sub.add_parser("tag", help="enrich files offline (no Kafka) to JSON Lines on stdout")
+    tag.add_argument("inputs", nargs="+", help="files, folders, or - for JSON Lines on stdin")
+    tag.add_argument("--format", choices=["jsonl", "pretty"], default="jsonl")
+    tag.set_defaults(run=cmd_tag)
+
+    demo = sub.add_parser("demo", help="start Kafka and a worker, enrich the seed, show it")
+    demo.set_defaults(run=cmd_demo)
+
+    down = sub.add_parser("down", help="stop the background worker and the local Kafka")
+    down.set_defaults(run=cmd_down)
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    sys.exit(args.run(args, Settings()))

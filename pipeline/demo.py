@@ -1,0 +1,52 @@
+"""`pipeline demo`: the whole path on the embedded defaults, on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from pipeline.contracts import read_inputs
+from pipeline.kafka.broker import LocalBroker
+from pipeline.kafka.produce import produce_files
+from pipeline.kafka.tail import decode, read_topic
+from pipeline.local import WorkerProcess
+from pipeline.render import print_pretty
+from pipeline.settings import Settings
+
+
+def run_demo(settings: Settings, seed: Path) -> int:
+    """Start Kafka and a background worker, produce the seed, print its enriched record."""
+    console = Console(stderr=True)
+    broker = LocalBroker(settings)
+    with console.status("starting Kafka (the first start fetches its jars with Maven)"):
+        broker.start()
+    console.print(f"Kafka is up on {settings.broker}")
+    worker = WorkerProcess(settings)
+    if not worker.healthy():
+        with console.status("starting the worker"):
+            worker.start()
+            worker.wait_healthy()
+    console.print(f"worker is consuming (log: {worker.log_file})")
+    report = produce_files([seed], settings, progress=False)
+    console.print(f"produced {report.sent} article(s) from {seed.name}")
+    wanted = {r.article["id"].encode() for r in read_inputs([seed]) if r.article}
+    found = []
+    with console.status("waiting for the enriched article"):
+        for record in read_topic(
+            settings, settings.topic_enriched, from_beginning=True, timeout_s=120
+        ):
+            if record.key in wanted:
+                wanted.discard(record.key)
+                found.append(decode(record))
+            if not wanted:
+                break
+    for record in found:
+        print_pretty(Console(), record)
+    base = f"http://{settings.web_host}:{settings.web_port}"
+    console.print(
+        f"\nweb view: {base}/  ·  health: {base}/health  ·  performance: {base}/performance/\n"
+        "more: `pipeline produce FILE…`, `pipeline tail`, `pipeline tag FILE`; "
+        "stop everything with `pipeline down`"
+    )
+    return 0 if found else 1

@@ -1,0 +1,117 @@
+"""enrich(articles) → enriched records: the one function behind the agent, `tag` and benchmarks.
+
+No Kafka and no tensors: it detects languages, calls the configured Tagger and shapes records.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from pipeline.contracts import SCHEMA_VERSION, utc_now
+from pipeline.nlp import langid
+from pipeline.nlp.types import Document, Span, Tagger, Tagging
+
+log = logging.getLogger(__name__)
+UNDETERMINED = "und"  # ISO 639 code for a language that could not be identified
+
+
+class Enricher:
+    """Turns validated article dicts into enriched records with one Tagger."""
+
+    def __init__(self, tagger: Tagger, languages: Sequence[str]) -> None:
+        self.tagger = tagger
+        self.languages = tuple(languages)
+        self.models = [*tagger.models, langid.INFO]
+
+    def warm_up(self) -> None:
+        """Load lazy resources now rather than on the first article."""
+        langid.detector(self.languages)
+
+    def enrich(self, articles: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Enrich a batch in one tagger call; raises if anything in it fails."""
+        started = time.perf_counter()
+        languages = [self._language(a) for a in articles]
+        langid_ms = (time.perf_counter() - started) * 1000 / max(len(articles), 1)
+        docs = [_document(a, lang[0]) for a, lang in zip(articles, languages, strict=True)]
+        taggings = self.tagger.tag(docs)
+        return [
+            self._record(article, language, tagging, langid_ms)
+            for article, language, tagging in zip(articles, languages, taggings, strict=True)
+        ]
+
+    def enrich_each(self, articles: Sequence[dict[str, Any]]) -> list[dict[str, Any] | Exception]:
+        """Like enrich, but a failure is isolated by bisecting the batch: only the article that
+        fails gets its exception, the rest are enriched."""
+        if not articles:
+            return []
+        try:
+            return list(self.enrich(articles))
+        except Exception as exc:
+            if len(articles) == 1:
+                log.warning("tagging failed for article %r: %r", articles[0].get("id"), exc)
+                return [exc]
+        middle = len(articles) // 2
+        return self.enrich_each(articles[:middle]) + self.enrich_each(articles[middle:])
+
+    def _language(self, article: dict[str, Any]) -> tuple[str, str, float | None]:
+        if article.get("language"):
+            return article["language"], "given", None
+        sample = " ".join(filter(None, (article.get("title"), article["body"])))
+        found = langid.detect(sample, self.languages)
+        return (found[0], "detected", found[1]) if found else (UNDETERMINED, "detected", 0.0)
+
+    def _record(
+        self,
+        article: dict[str, Any],
+        language: tuple[str, str, float | None],
+        tagging: Tagging,
+        langid_ms: float,
+    ) -> dict[str, Any]:
+        code, source, confidence = language
+        record = {**article, "language": code, "language_source": source}
+        if confidence is not None:
+            record["language_confidence"] = confidence
+        record["entities"] = [
+            {
+                **_span(e.span),
+                "text": e.text,
+                "label": e.label,
+                "score": e.score,
+                "canonical": e.canonical,
+            }
+            for e in tagging.entities
+        ]
+        record["stance"] = [_stance(s) for s in tagging.stance]
+        record["models"] = [
+            {"task": m.task, "name": m.name, "version": m.version} for m in self.models
+        ]
+        record["timings_ms"] = {
+            "langid": round(langid_ms, 3),
+            **{k: round(v, 3) for k, v in tagging.timings_ms.items()},
+        }
+        record["schema_version"] = SCHEMA_VERSION
+        record["enriched_at"] = utc_now()
+        return record
+
+
+def _span(span: Span) -> dict[str, Any]:
+    return {"field": span.field, "start": span.start, "end": span.end}
+
+
+def _stance(stance: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"target": stance.target, "target_type": stance.target_type}
+    if stance.span is not None:
+        out["start"], out["end"] = stance.span.start, stance.span.end
+    out.update(label=stance.label, score=stance.score, evidence=[_span(s) for s in stance.evidence])
+    return out
+
+
+def _document(article: dict[str, Any], language: str) -> Document:
+    targets = tuple(
+        Span("body", t["start"], t["end"]) if isinstance(t, dict) else t
+        for t in article.get("targets", ())
+    )
+    return Document(article.get("title") or "", article["body"], language, targets)

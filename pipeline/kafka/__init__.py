@@ -1,0 +1,1 @@
+"""Kafka plumbing: the local broker, topic admin, producing and tailing. No tensors here."""

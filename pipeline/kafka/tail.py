@@ -1,0 +1,50 @@
+"""`pipeline tail`: read a topic with kafka-python and print records as JSON Lines or pretty."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+from kafka import KafkaConsumer
+from kafka.consumer.fetcher import ConsumerRecord
+
+from pipeline.kafka.admin import OUTPUT_MAX_BYTES
+from pipeline.settings import Settings
+
+
+def read_topic(
+    settings: Settings,
+    topic: str,
+    *,
+    from_beginning: bool = False,
+    max_records: int | None = None,
+    timeout_s: float | None = None,
+) -> Iterator[ConsumerRecord]:
+    """Records of `topic` (all partitions, no consumer group); stops after max_records or after
+    timeout_s seconds without a new record."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=settings.broker,
+        client_id="pipeline-tail",
+        group_id=None,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=int(timeout_s * 1000) if timeout_s else float("inf"),
+        max_partition_fetch_bytes=OUTPUT_MAX_BYTES,
+        fetch_max_bytes=OUTPUT_MAX_BYTES,
+    )
+    try:
+        for count, record in enumerate(consumer, 1):
+            yield record
+            if max_records is not None and count >= max_records:
+                return
+    finally:
+        consumer.close()
+
+
+def decode(record: ConsumerRecord) -> Any:
+    try:
+        return orjson.loads(record.value)
+    except (orjson.JSONDecodeError, TypeError):
+        return {"undecodable_value": repr(record.value[:200])}

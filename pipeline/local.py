@@ -1,0 +1,86 @@
+"""A worker running in the background on this machine: for the demo, `pipeline down` and tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from pipeline.settings import Settings
+
+
+class WorkerProcess:
+    """Start a `pipeline worker` subprocess, wait for /health, stop it (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, settings: Settings, env: dict[str, str] | None = None) -> None:
+        self.settings = settings
+        self.env = {**os.environ, **(env or {})}
+        self.pid_file = settings.data_dir / "worker.pid"
+        self.log_file = settings.data_dir / "worker.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def health_url(self) -> str:
+        return f"http://{self.settings.web_host}:{self.settings.web_port}/health"
+
+    def start(self) -> int:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_file.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "pipeline", "worker"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.pid_file.write_text(str(process.pid))
+        self._process = process
+        return process.pid
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def wait_healthy(self, timeout_s: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.healthy():
+                return
+            if self.pid() is None:
+                raise RuntimeError(f"the worker exited; see {self.log_file}")
+            time.sleep(0.5)
+        raise TimeoutError(
+            f"the worker was not healthy within {timeout_s:.0f} s; see {self.log_file}"
+        )
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text())
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ValueError, IndexError):
+            return None
+        return None if state == "Z" else pid
+
+    def stop(self, timeout_s: float = 60.0, sig: int = signal.SIGTERM) -> bool:
+        pid = self.pid()
+        if pid is None:
+            return False
+        os.kill(pid, sig)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self.pid() is not None:
+            if self._process is not None:
+                self._process.poll()  # reap our own child so it is not seen as a zombie
+            time.sleep(0.2)
+        if self.pid() is not None:
+            os.kill(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+        return True

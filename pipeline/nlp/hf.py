@@ -1,0 +1,162 @@
+"""Hugging Face backends: any token-classification model for NER, any NLI model for stance.
+
+Models load by hub id or local path. Both follow the pipeline shape: preprocess → forward →
+postprocess, with the batch size as a knob.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoModelForTokenClassification,
+    AutoTokenizer,
+    pipeline,
+)
+
+from pipeline.nlp.text import snap_to_words
+from pipeline.nlp.types import EntitySpan, ModelInfo, StanceScore
+
+# Label names used by common NER datasets → the pipeline's labels.
+LABEL_ALIASES = {
+    "PERS": "PER",
+    "PERSON": "PER",
+    "ORGANIZATION": "ORG",
+    "ORGANISATION": "ORG",
+    "LOCATION": "LOC",
+    "GPE": "LOC",
+    "LOCORG": "LOC",
+    "EVENT": "EVT",
+    "PRODUCT": "PRO",
+}
+KNOWN_LABELS = {"PER", "ORG", "LOC", "MISC", "EVT", "PRO"}
+STANCE_HYPOTHESES = {
+    "favor": "This text is in favor of {}.",
+    "against": "This text is against {}.",
+    "neutral": "This text is neutral about {}.",
+}
+
+
+def model_info(task: str, model_id: str, config: object) -> ModelInfo:
+    """Name and version: the hub commit, or a digest of a local folder's weights."""
+    version = getattr(config, "_commit_hash", None)
+    path = Path(model_id)
+    if not version and path.is_dir():
+        digest = hashlib.sha256()
+        for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
+            digest.update(weights.read_bytes())
+        version = "sha256:" + digest.hexdigest()[:16]
+    return ModelInfo(task, path.name if path.is_dir() else model_id, version or "unknown")
+
+
+def normalize_label(raw: str) -> str | None:
+    """`B-PERS` → `PER`; None for labels the pipeline does not publish."""
+    name = raw.split("-", 1)[1] if raw[:2] in ("B-", "I-", "E-", "S-") else raw
+    name = LABEL_ALIASES.get(name.upper(), name.upper())
+    return name if name in KNOWN_LABELS else None
+
+
+def merge_spans(spans: list[EntitySpan]) -> list[EntitySpan]:
+    """Join overlapping spans of one label; of overlapping different labels keep the surer."""
+    merged: list[EntitySpan] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if merged and span.start < merged[-1].end:
+            last = merged[-1]
+            if span.label == last.label:
+                merged[-1] = EntitySpan(
+                    last.start, max(last.end, span.end), last.label, max(last.score, span.score)
+                )
+            elif span.score > last.score:
+                merged[-1] = span
+            continue
+        merged.append(span)
+    return merged
+
+
+class HFEntityRecognizer:
+    """Token classification with sub-words merged into words and long texts strided."""
+
+    def __init__(self, model_id: str, batch_size: int = 8, stride: int = 64) -> None:
+        tokenizer = AutoTokenizer.from_pretrained(model_id)
+        model = AutoModelForTokenClassification.from_pretrained(model_id)
+        self.info = model_info("ner", model_id, model.config)
+        self.batch_size = batch_size
+        self._pipe = pipeline(
+            "token-classification",
+            model=model,
+            tokenizer=tokenizer,
+            aggregation_strategy="first",
+            stride=stride,
+            device=-1,
+        )
+
+    def predict(self, texts: Sequence[str]) -> list[list[EntitySpan]]:
+        if not texts:
+            return []
+        outputs = self._pipe(list(texts), batch_size=self.batch_size)
+        return [self._postprocess(text, found) for text, found in zip(texts, outputs, strict=True)]
+
+    @staticmethod
+    def _postprocess(text: str, found: list[dict]) -> list[EntitySpan]:
+        spans = []
+        for item in found:
+            label = normalize_label(item["entity_group"])
+            start, end = snap_to_words(text, int(item["start"]), int(item["end"]))
+            if label is not None and start < end:
+                spans.append(EntitySpan(start, end, label, round(float(item["score"]), 4)))
+        return merge_spans(spans)
+
+
+class HFNliStance:
+    """Zero-shot stance with an NLI model: which of three hypotheses does the premise entail?"""
+
+    def __init__(self, model_id: str, batch_size: int = 16, max_length: int = 512) -> None:
+        self.tokenizer = AutoTokenizer.from_pretrained(model_id)
+        self.model = AutoModelForSequenceClassification.from_pretrained(model_id).eval()
+        self.info = model_info("stance", model_id, self.model.config)
+        self.batch_size = batch_size
+        self.max_length = min(max_length, self.tokenizer.model_max_length)
+        entail = [
+            i
+            for label, i in self.model.config.label2id.items()
+            if label.lower().startswith("entail")
+        ]
+        if not entail:
+            labels = self.model.config.label2id
+            raise ValueError(f"{model_id} is not an NLI model: no 'entailment' label in {labels}")
+        self.entailment = entail[0]
+
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> list[StanceScore]:
+        labels = list(STANCE_HYPOTHESES)
+        premises = [premise for _, premise in pairs for _ in labels]
+        hypotheses = [
+            STANCE_HYPOTHESES[label].format(target) for target, _ in pairs for label in labels
+        ]
+        logits = []
+        for i in range(0, len(premises), self.batch_size * len(labels)):
+            end = i + self.batch_size * len(labels)
+            logits.append(self._forward(premises[i:end], hypotheses[i:end]))
+        if not logits:
+            return []
+        probs = torch.cat(logits).view(-1, len(labels)).softmax(-1)
+        best = probs.argmax(-1)
+        return [
+            StanceScore(labels[int(b)], round(float(p[b]), 4))
+            for b, p in zip(best, probs, strict=True)
+        ]
+
+    @torch.inference_mode()
+    def _forward(self, premises: list[str], hypotheses: list[str]) -> torch.Tensor:
+        batch = self.tokenizer(
+            premises,
+            hypotheses,
+            truncation="only_first",
+            max_length=self.max_length,
+            padding=True,
+            return_tensors="pt",
+        )
+        return self.model(**batch).logits[:, self.entailment]

@@ -1,0 +1,58 @@
+"""Sentences and word boundaries, with exact character offsets into the original text."""
+
+from __future__ import annotations
+
+import re
+
+# A sentence ends at . ! ? … (plus closing quotes) followed by space and an opening capital,
+# or at a line break.
+_BOUNDARY = re.compile(
+    r"(?<=[.!?…])[\"'»”)]*\s+(?=[\"'«„“(\-–—]*[^\W\d_a-zа-яёіїєґ])|\s*\n\s*",
+)
+_JOINERS = "'’ʼ-‐"
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, whitespace trimmed."""
+    spans, start = [], 0
+    for boundary in _BOUNDARY.finditer(text):
+        spans.append((start, boundary.start()))
+        start = boundary.end()
+    spans.append((start, len(text)))
+    return [trimmed for s, e in spans if (trimmed := _trim(text, s, e))[0] < trimmed[1]]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _is_word_char(text: str, i: int) -> bool:
+    char = text[i]
+    if char.isalnum() or char == "_":
+        return True
+    # An apostrophe or hyphen joins letters into one word (перемир'я, Жомарт-Токаєв).
+    return (
+        char in _JOINERS
+        and 0 < i < len(text) - 1
+        and text[i - 1].isalnum()
+        and text[i + 1].isalnum()
+    )
+
+
+def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen [start, end) to whole words and trim non-word edges: a span never cuts a word."""
+    while start < end and not _is_word_char(text, start):
+        start += 1
+    while end > start and not _is_word_char(text, end - 1):
+        end -= 1
+    if start == end:
+        return start, end
+    while start > 0 and _is_word_char(text, start - 1):
+        start -= 1
+    while end < len(text) and _is_word_char(text, end):
+        end += 1
+    return start, end

@@ -1,0 +1,72 @@
+"""Human-readable views of records for the terminal (`--format pretty`)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+STANCE_STYLE = {"favor": "green", "against": "red", "neutral": "yellow"}
+
+
+def enriched_panel(record: dict[str, Any]) -> Panel:
+    """Title, language, entities grouped by label, stances."""
+    lines = Text()
+    lines.append(f"{record.get('title') or '(no title)'}\n", style="bold")
+    lines.append(f"id {record.get('id')}  ·  language {record.get('language')} ")
+    lines.append(f"({record.get('language_source')})", style="dim")
+    if record.get("published_at"):
+        lines.append(f"  ·  {record['published_at']}")
+    grouped: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for ent in record.get("entities", []):
+        grouped[ent["label"]][ent["canonical"]] += 1
+    body: list[Any] = [lines]
+    if grouped:
+        table = Table(box=None, show_header=False, padding=(0, 1))
+        for label in sorted(grouped):
+            names = ", ".join(
+                f"{name} ×{n}" if n > 1 else name
+                for name, n in sorted(grouped[label].items(), key=lambda kv: -kv[1])
+            )
+            table.add_row(Text(label, style="bold cyan"), names)
+        body.append(table)
+    else:
+        body.append(Text("no entities", style="dim"))
+    if record.get("stance"):
+        table = Table("target", "type", "stance", "score", box=None, padding=(0, 1))
+        for stance in record["stance"]:
+            style = STANCE_STYLE.get(stance["label"], "")
+            table.add_row(
+                stance["target"],
+                stance["target_type"],
+                Text(stance["label"], style=style),
+                f"{stance['score']:.2f}",
+            )
+        body.append(table)
+    return Panel(Group(*body), expand=False)
+
+
+def dead_letter_panel(record: dict[str, Any]) -> Panel:
+    source = record.get("source", {})
+    text = Text()
+    text.append(f"{record.get('stage')}: ", style="bold red")
+    text.append(f"{record.get('reason')}\n")
+    text.append(
+        f"{source.get('topic')}[{source.get('partition')}]@{source.get('offset')}  ·  "
+        f"{record.get('value_size')} bytes  ·  {record.get('failed_at')}",
+        style="dim",
+    )
+    return Panel(text, expand=False, title=str(record.get("article_id") or ""))
+
+
+def print_pretty(console: Console, record: Any) -> None:
+    if isinstance(record, dict) and "stage" in record and "value_base64" in record:
+        console.print(dead_letter_panel(record))
+    elif isinstance(record, dict) and "entities" in record:
+        console.print(enriched_panel(record))
+    else:
+        console.print_json(data=record)

@@ -1,0 +1,81 @@
+"""Every PIPELINE_* setting in one place: the only module that reads the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _topics(value: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in value.split(";") if t.strip())
+
+
+def _setting(env: str, default: str, doc: str, cast: Callable[[str], Any] = str) -> Any:
+    """A field read from PIPELINE_<env> when Settings() is built; metadata feeds the docs."""
+    return field(
+        default_factory=lambda: cast(os.environ.get(f"PIPELINE_{env}", default)),
+        metadata={"env": env, "default": default, "doc": doc},
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration, read once from the environment."""
+
+    broker: str = _setting("BROKER", "127.0.0.1:9092", "Kafka bootstrap servers, `host:port,...`")
+    app_id: str = _setting("APP_ID", "news-enrichment", "Faust app id (= consumer group)")
+    topic_articles: str = _setting("TOPIC_ARTICLES", "articles", "input topic")
+    topic_enriched: str = _setting("TOPIC_ENRICHED", "articles.enriched", "enriched articles")
+    topic_entities: str = _setting(
+        "TOPIC_ENTITIES", "articles.entities", "one event per distinct entity per article"
+    )
+    topic_dlq: str = _setting("TOPIC_DLQ", "articles.dlq", "dead letters: reason + original bytes")
+    partitions: int = _setting("PARTITIONS", "4", "partitions of each topic created", int)
+    replication: int = _setting("REPLICATION", "1", "replication factor of topics created", int)
+    batch_size: int = _setting("BATCH_SIZE", "16", "articles tagged together (micro-batch)", int)
+    batch_wait: float = _setting(
+        "BATCH_WAIT", "0.5", "seconds to wait for a micro-batch to fill", float
+    )
+    max_body_bytes: int = _setting(
+        "MAX_BODY_BYTES", "1000000", "larger bodies (UTF-8 bytes) are dead-lettered", int
+    )
+    processing_guarantee: str = _setting(
+        "PROCESSING_GUARANTEE", "at_least_once", "`at_least_once` or `exactly_once`"
+    )
+    web_host: str = _setting("WEB_HOST", "127.0.0.1", "web view bind address")
+    web_port: int = _setting("WEB_PORT", "6066", "web view port", int)
+    tagger: str = _setting("TAGGER", "null", "tagging backend: `hf` or `null` (no model)")
+    ner_model: str = _setting("NER_MODEL", "", "`hf`: token-classification model, hub id or path")
+    stance_model: str = _setting("STANCE_MODEL", "", "`hf`: NLI model, hub id or path")
+    stance_topics: tuple[str, ...] = _setting(
+        "STANCE_TOPICS", "", "`;`-separated stance topics judged in every article", _topics
+    )
+    languages: tuple[str, ...] = _setting(
+        "LANGUAGES",
+        "uk,ru,en,be,kk,pl,de,fr,es,it,pt,ro,tr,ar,zh,ja",
+        "languages the detector chooses from (ISO 639-1, comma-separated)",
+        lambda v: tuple(c.strip() for c in v.split(",") if c.strip()),
+    )
+    torch_threads: int = _setting("TORCH_THREADS", "0", "model CPU threads, 0 = torch default", int)
+    data_dir: Path = _setting(
+        "DATA_DIR", str(PROJECT_ROOT / ".local"), "local state: Kafka jars, broker data, logs", Path
+    )
+    log_level: str = _setting("LOG_LEVEL", "info", "worker log level")
+
+    @property
+    def output_topics(self) -> tuple[str, str, str]:
+        return (self.topic_enriched, self.topic_entities, self.topic_dlq)
+
+
+def settings_table() -> str:
+    """The settings as the Markdown table kept in the README (a test checks they agree)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for f in fields(Settings):
+        default = f.metadata["default"].replace(str(PROJECT_ROOT), "<project>")
+        rows.append(f"| `PIPELINE_{f.metadata['env']}` | `{default}` | {f.metadata['doc']} |")
+    return "\n".join(rows)

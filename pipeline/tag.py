@@ -1,0 +1,69 @@
+"""`pipeline tag`: the agent's enrichment, offline — inputs in, JSON Lines out, in order."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import orjson
+from rich.console import Console
+
+from pipeline.contracts import InputRecord, InvalidArticle, check_article, read_inputs, read_lines
+from pipeline.enrich import Enricher
+from pipeline.nlp import load_tagger
+from pipeline.render import print_pretty
+from pipeline.settings import Settings
+
+
+def _records(inputs: Sequence[str]) -> Iterator[InputRecord]:
+    for item in inputs:
+        if item == "-":
+            yield from read_lines(sys.stdin, "<stdin>")
+        else:
+            yield from read_inputs([Path(item)])
+
+
+def tag_inputs(inputs: Sequence[str], settings: Settings, pretty: bool = False) -> int:
+    """Enrich each valid input in batches of settings.batch_size; exit status 1 if any failed."""
+    err = Console(stderr=True)
+    enricher = Enricher(
+        load_tagger(
+            settings.tagger,
+            ner_model=settings.ner_model,
+            stance_model=settings.stance_model,
+            topics=settings.stance_topics,
+            threads=settings.torch_threads,
+        ),
+        settings.languages,
+    )
+    out = Console()
+    failures = 0
+    batch: list[tuple[str, dict]] = []
+
+    def flush() -> None:
+        nonlocal failures
+        results = enricher.enrich_each([article for _, article in batch])
+        for (origin, _), result in zip(batch, results, strict=True):
+            if isinstance(result, Exception):
+                failures += 1
+                err.print(f"[red]failed[/red] {origin}: tagger: {type(result).__name__}: {result}")
+            elif pretty:
+                print_pretty(out, result)
+            else:
+                sys.stdout.buffer.write(orjson.dumps(result) + b"\n")
+        sys.stdout.flush()
+        batch.clear()
+
+    for record in _records(inputs):
+        try:
+            if record.error is not None:
+                raise InvalidArticle("decode", record.error)
+            batch.append((record.origin, check_article(record.article, settings.max_body_bytes)))
+        except InvalidArticle as exc:
+            failures += 1
+            err.print(f"[red]invalid[/red] {record.origin}: {exc.reason}")
+        if len(batch) >= settings.batch_size:
+            flush()
+    flush()
+    return 1 if failures else 0

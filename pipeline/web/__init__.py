@@ -1,0 +1,1 @@
+"""Views added to the Faust web server."""

@@ -11,11 +11,13 @@ import asyncio
 import logging
 import os
 import time
+import weakref
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
 from pipeline.app import (
@@ -116,6 +118,16 @@ def _admit(events: list[EventT]) -> tuple[list[tuple[EventT, dict[str, Any]]], l
     return accepted, letters
 
 
+def _remember(event: EventT, article_id: str) -> None:
+    """Record an accepted id. A batch has no current event, so set the one this id came from:
+    Faust writes the table's changelog to that event's partition."""
+    token = _current_event.set(weakref.ref(event))
+    try:
+        seen_ids[article_id] = _position(event)
+    finally:
+        _current_event.reset(token)
+
+
 async def _deliver(sends: list[Awaitable[Any]]) -> list[BaseException | None]:
     """Wait for broker acknowledgements; return each send's error (None when delivered)."""
     results = await asyncio.gather(*sends, return_exceptions=True)
@@ -171,7 +183,7 @@ async def process_batch(enricher: Enricher, events: list[EventT]) -> None:
     errors = await asyncio.gather(*(_emit_enriched(event, record) for event, record in tagged))
     for (event, record), error in zip(tagged, errors, strict=True):
         if error is None:
-            seen_ids[record["id"]] = _position(event)
+            _remember(event, record["id"])
         else:
             reason = f"could not publish the enriched record: {type(error).__name__}: {error}"
             letters.append(Letter(event, "emit", reason[:300], record["id"]))

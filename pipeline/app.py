@@ -70,8 +70,6 @@ seen_ids = app.Table(
     "article-ids",
     key_type=str,
     value_type=str,
-    key_serializer="orjson",
-    value_serializer="orjson",
     partitions=settings.partitions,
 )
 

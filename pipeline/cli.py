@@ -11,7 +11,7 @@ from rich.console import Console
 from pipeline.settings import PROJECT_ROOT, Settings
 
 DEMO_SEED = PROJECT_ROOT / "seeds" / "000_25d5417d1e5c359d.jsonl"
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def cmd_kafka(args: argparse.Namespace, settings: Settings) -> int:

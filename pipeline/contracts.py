@@ -55,15 +55,17 @@ def validator(name: str) -> Draft202012Validator:
 
 
 def schema_errors(name: str, record: Any) -> list[str]:
-    """Short messages for every violation of schema `name` (values are never echoed in full)."""
-    return [_short(_describe(e)) for e in validator(name).iter_errors(record)]
+    """Short messages for every violation of schema `name`."""
+    return [_describe(e) for e in validator(name).iter_errors(record)]
 
 
 def _describe(error: Any) -> str:
+    """Where and which rule failed; the offending value is never echoed (it may be huge)."""
     where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-    if error.validator in {"type", "minLength", "pattern", "format", "oneOf", "anyOf", "const"}:
-        return f"{where}: does not match {error.validator} {error.validator_value!r}"[:_REASON_MAX]
-    return f"{where}: {error.message}"
+    if error.validator == "required":
+        return _short(f"{where}: {error.message}")
+    rule = error.validator_value if error.validator not in ("oneOf", "anyOf", "allOf") else "…"
+    return _short(f"{where}: does not match {error.validator} {rule!r}")
 
 
 def _short(text: str) -> str:
@@ -74,7 +76,7 @@ def check_article(record: Any, max_body_bytes: int) -> dict[str, Any]:
     """Validate a decoded article; raise InvalidArticle with the most relevant reason."""
     error = best_match(validator("article").iter_errors(record))
     if error is not None:
-        raise InvalidArticle("validate", "schema: " + _short(_describe(error)))
+        raise InvalidArticle("validate", "schema: " + _describe(error))
     body_bytes = len(record["body"].encode("utf-8", "surrogatepass"))
     if body_bytes > max_body_bytes:
         raise InvalidArticle(

@@ -15,11 +15,11 @@ from pipeline.settings import Settings
 
 
 class WorkerProcess:
-    """Start a `pipeline worker` subprocess, wait for /health, stop it (SIGTERM, then SIGKILL)."""
+    """A `pipeline worker` subprocess with exactly these settings: start, wait for /health,
+    stop (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, settings: Settings, env: dict[str, str] | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.env = {**os.environ, **(env or {})}
         self.pid_file = settings.data_dir / "worker.pid"
         self.log_file = settings.data_dir / "worker.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -33,7 +33,7 @@ class WorkerProcess:
         with self.log_file.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "pipeline", "worker"],
-                env=self.env,
+                env={**os.environ, **self.settings.to_env()},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

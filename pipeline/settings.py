@@ -11,15 +11,18 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _topics(value: str) -> tuple[str, ...]:
-    return tuple(t.strip() for t in value.split(";") if t.strip())
+def _setting(
+    env: str, default: str, doc: str, cast: Callable[[str], Any] = str, sep: str = ""
+) -> Any:
+    """A field read from PIPELINE_<env> when Settings() is built; metadata feeds the docs.
+    With `sep`, the value is a list: items separated by it, blanks dropped."""
 
+    def read() -> Any:
+        raw = os.environ.get(f"PIPELINE_{env}", default)
+        return tuple(i.strip() for i in raw.split(sep) if i.strip()) if sep else cast(raw)
 
-def _setting(env: str, default: str, doc: str, cast: Callable[[str], Any] = str) -> Any:
-    """A field read from PIPELINE_<env> when Settings() is built; metadata feeds the docs."""
     return field(
-        default_factory=lambda: cast(os.environ.get(f"PIPELINE_{env}", default)),
-        metadata={"env": env, "default": default, "doc": doc},
+        default_factory=read, metadata={"env": env, "default": default, "doc": doc, "sep": sep}
     )
 
 
@@ -53,19 +56,27 @@ class Settings:
     ner_model: str = _setting("NER_MODEL", "", "`hf`: token-classification model, hub id or path")
     stance_model: str = _setting("STANCE_MODEL", "", "`hf`: NLI model, hub id or path")
     stance_topics: tuple[str, ...] = _setting(
-        "STANCE_TOPICS", "", "`;`-separated stance topics judged in every article", _topics
+        "STANCE_TOPICS", "", "`;`-separated stance topics judged in every article", sep=";"
     )
     languages: tuple[str, ...] = _setting(
         "LANGUAGES",
         "uk,ru,en,be,kk,pl,de,fr,es,it,pt,ro,tr,ar,zh,ja",
         "languages the detector chooses from (ISO 639-1, comma-separated)",
-        lambda v: tuple(c.strip() for c in v.split(",") if c.strip()),
+        sep=",",
     )
     torch_threads: int = _setting("TORCH_THREADS", "0", "model CPU threads, 0 = torch default", int)
     data_dir: Path = _setting(
         "DATA_DIR", str(PROJECT_ROOT / ".local"), "local state: Kafka jars, broker data, logs", Path
     )
     log_level: str = _setting("LOG_LEVEL", "info", "worker log level")
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as PIPELINE_* variables, to hand to a child process."""
+        env = {}
+        for f in fields(self):
+            value, sep = getattr(self, f.name), f.metadata["sep"]
+            env[f"PIPELINE_{f.metadata['env']}"] = sep.join(value) if sep else str(value)
+        return env
 
     @property
     def output_topics(self) -> tuple[str, str, str]:

@@ -26,7 +26,7 @@ def _records(inputs: Sequence[str]) -> Iterator[InputRecord]:
 
 def tag_inputs(inputs: Sequence[str], settings: Settings, pretty: bool = False) -> int:
     """Enrich each valid input in batches of settings.batch_size; exit status 1 if any failed."""
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     enricher = Enricher(
         load_tagger(
             settings.tagger,

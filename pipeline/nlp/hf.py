@@ -80,9 +80,13 @@ def merge_spans(spans: list[EntitySpan]) -> list[EntitySpan]:
 class HFEntityRecognizer:
     """Token classification with sub-words merged into words and long texts strided."""
 
-    def __init__(self, model_id: str, batch_size: int = 8, stride: int = 64) -> None:
+    def __init__(self, model_id: str, batch_size: int = 8) -> None:
         tokenizer = AutoTokenizer.from_pretrained(model_id)
         model = AutoModelForTokenClassification.from_pretrained(model_id)
+        # Windows as long as the model allows, overlapping by a quarter so every word is seen
+        # with context on both sides.
+        window = min(tokenizer.model_max_length, model.config.max_position_embeddings)
+        tokenizer.model_max_length = window
         self.info = model_info("ner", model_id, model.config)
         self.batch_size = batch_size
         self._pipe = pipeline(
@@ -90,7 +94,7 @@ class HFEntityRecognizer:
             model=model,
             tokenizer=tokenizer,
             aggregation_strategy="first",
-            stride=stride,
+            stride=window // 4,
             device=-1,
         )
 

@@ -1,0 +1,85 @@
+"""Shared fixtures: a tiny randomly initialised Hugging Face NER model and NLI model.
+
+They exercise the real `hf` backend (loading by path, windows, offsets, batching) in seconds.
+Tests assert structure, offsets and schema only — never what a random model finds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import (
+    BertConfig,
+    BertForSequenceClassification,
+    BertForTokenClassification,
+    PreTrainedTokenizerFast,
+)
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_25d5417d1e5c359d.txt"
+NER_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
+NLI_LABELS = ["entailment", "neutral", "contradiction"]
+CORPUS = [
+    SEED.read_text(encoding="utf-8"),
+    "President Tokayev said Kazakhstan supports direct talks between Ukraine and Russia.",
+    "Президент Казахстана заявил, что поддерживает прямые переговоры Украины и России.",
+    "This text is in favor of against neutral about.",
+]
+
+
+def _tokenizer(folder: Path) -> PreTrainedTokenizerFast:
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.train_from_iterator(
+        CORPUS, trainers.WordPieceTrainer(vocab_size=600, special_tokens=special)
+    )
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=64,
+    )
+    fast.save_pretrained(folder)
+    return fast
+
+
+def _config(vocab_size: int, labels: list[str]) -> BertConfig:
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,  # short windows, so long texts exercise striding
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Folders of a random token-classification model and a random NLI model."""
+    root = tmp_path_factory.mktemp("tiny-models")
+    torch.manual_seed(0)
+    folders = {}
+    for name, model_class, labels in (
+        ("ner", BertForTokenClassification, NER_LABELS),
+        ("nli", BertForSequenceClassification, NLI_LABELS),
+    ):
+        folder = root / name
+        tokenizer = _tokenizer(folder)
+        model_class(_config(len(tokenizer), labels)).save_pretrained(folder)
+        folders[name] = folder
+    return folders

@@ -1,0 +1,100 @@
+"""The real local Kafka broker and real worker processes, isolated per test module.
+
+Each module gets its own topics, consumer group, web port and data folder, so modules never see
+each other's records and leftovers from earlier runs do not matter.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pipeline.kafka.broker import LocalBroker
+from pipeline.kafka.tail import read_topic
+from pipeline.local import WorkerProcess
+from pipeline.settings import PROJECT_ROOT, Settings
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Settings:
+    """Default settings, with the local broker started (a no-op when it already runs)."""
+    settings = Settings()
+    LocalBroker(settings).start()
+    return settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def pipeline_settings(
+    kafka: Settings, tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """Fresh topics and group for this module; the hf tagger on the tiny random models."""
+    uid = f"it-{uuid.uuid4().hex[:8]}"
+    return replace(
+        kafka,
+        app_id=uid,
+        topic_articles=f"{uid}.articles",
+        topic_enriched=f"{uid}.articles.enriched",
+        topic_entities=f"{uid}.articles.entities",
+        topic_dlq=f"{uid}.articles.dlq",
+        web_port=free_port(),
+        data_dir=tmp_path_factory.mktemp(uid),
+        tagger="hf",
+        ner_model=str(tiny_models["ner"]),
+        stance_model=str(tiny_models["nli"]),
+        stance_topics=("прямі переговори між Україною та Росією",),
+        batch_wait=0.2,
+        torch_threads=1,
+    )
+
+
+@pytest.fixture(scope="module")
+def worker(pipeline_settings: Settings) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(pipeline_settings)
+    process.start()
+    try:
+        process.wait_healthy(timeout_s=240)
+        yield process
+    finally:
+        process.stop()
+
+
+def run_cli(
+    settings: Settings, *args: str, stdin: bytes | None = None
+) -> subprocess.CompletedProcess:
+    """`pipeline ARGS` in a child process with these settings, as a user would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args],
+        env={**os.environ, **settings.to_env()},
+        input=stdin,
+        capture_output=True,
+        cwd=PROJECT_ROOT,
+        timeout=300,
+        check=False,
+    )
+
+
+def collect(
+    settings: Settings, topic: str, keys: Iterable[bytes] | None, timeout_s: float = 120
+) -> dict:
+    """Records of `topic` by key until every wanted key was seen, or after timeout_s of silence
+    (keys=None: read everything there is)."""
+    wanted, found = None if keys is None else set(keys), {}
+    for record in read_topic(settings, topic, from_beginning=True, timeout_s=timeout_s):
+        found.setdefault(record.key, []).append(record)
+        if wanted is not None and wanted <= set(found):
+            break
+    return found

@@ -1,0 +1,29 @@
+"""Canonical names are lemmas in uk/ru, the written form elsewhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.nlp.canonical import canonical, lemmas
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Трампа", "uk", "Трамп"),
+        ("Володимира Зеленського", "uk", "Володимир Зеленський"),
+        ("Росією", "uk", "Росія"),
+        ("Путина", "ru", "Путин"),
+        ("Казахстане", "ru", "Казахстан"),
+        ("Trump's", "en", "Trump"),
+        ("NATO", "en", "NATO"),
+    ],
+)
+def test_canonical(text: str, language: str, expected: str) -> None:
+    assert canonical(text, language) == expected
+
+
+def test_topic_lemmas_match_inflected_sentences() -> None:
+    topic = lemmas("прямі переговори між Україною та Росією", "uk")
+    sentence = lemmas("ми за початок прямих переговорів між Україною та Росією", "uk")
+    assert {"прямий", "переговори", "україна", "росія"} <= topic & sentence

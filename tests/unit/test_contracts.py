@@ -1,0 +1,157 @@
+"""Parsing, validation and record shapes, checked with the real JSON Schema validator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from pipeline.contracts import (
+    InvalidArticle,
+    article_from_text,
+    check_article,
+    dead_letter,
+    decode_article,
+    entity_events,
+    read_inputs,
+    schema_errors,
+)
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+LIMIT = 1_000_000
+
+
+def test_seed_text_and_jsonl_describe_the_same_article() -> None:
+    from_text, from_jsonl = (
+        list(read_inputs([SEEDS / "000_25d5417d1e5c359d.txt"])),
+        list(read_inputs([SEEDS / "000_25d5417d1e5c359d.jsonl"])),
+    )
+    text_article, json_article = from_text[0].article, from_jsonl[0].article
+    assert text_article["id"] == json_article["id"] == "000_25d5417d1e5c359d"
+    assert text_article["published_at"] == "2025-09-24"
+    assert text_article["title"].startswith("Президент Казахстану заявив")
+    assert text_article["body"].startswith("Казахстан не є посередником")
+    for key in ("title", "body", "published_at"):
+        assert text_article[key] == json_article[key]
+    check_article(text_article, LIMIT)
+    check_article(json_article, LIMIT)
+
+
+def test_plain_text_becomes_a_body() -> None:
+    assert article_from_text("  Just a note.\n", "n1") == {"id": "n1", "body": "Just a note."}
+
+
+def test_folders_expand_and_bad_lines_are_named(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text('{"id": "1", "body": "x"}\n\n{broken\n', encoding="utf-8")
+    (tmp_path / "b.json").write_text('[{"id": "2", "body": "y"}, {"id": "3", "body": "z"}]')
+    (tmp_path / "ignored.csv").write_text("id,body")
+    records = list(read_inputs([tmp_path]))
+    assert [r.origin for r in records] == [
+        f"{tmp_path}/a.jsonl:1",
+        f"{tmp_path}/a.jsonl:3",
+        f"{tmp_path}/b.json[0]",
+        f"{tmp_path}/b.json[1]",
+    ]
+    assert records[1].article is None and records[1].error.startswith("invalid JSON")
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ({"body": "text"}, "'id' is a required property"),
+        ({"id": "a", "body": ""}, "body: does not match minLength"),
+        ({"id": "a", "body": "   "}, "body: does not match pattern"),
+        ({"id": "a", "body": "x", "language": "ukr"}, "language: does not match pattern"),
+        ({"id": "a", "body": "x", "published_at": "yesterday"}, "published_at"),
+        ({"id": 5, "body": "x"}, "id: does not match type"),
+        ({"id": "a", "body": "x", "targets": [{"start": 0}]}, "targets/0"),
+        (["not", "an", "object"], "(root): does not match type"),
+    ],
+)
+def test_schema_violations_have_precise_reasons(record: object, reason: str) -> None:
+    with pytest.raises(InvalidArticle) as caught:
+        check_article(record, LIMIT)
+    assert caught.value.stage == "validate"
+    assert reason in caught.value.reason
+
+
+def test_span_targets_must_lie_inside_the_body() -> None:
+    check_article({"id": "a", "body": "abc", "targets": [{"start": 0, "end": 3}]}, LIMIT)
+    with pytest.raises(InvalidArticle, match="span 1:9 is not inside body"):
+        check_article({"id": "a", "body": "abc", "targets": [{"start": 1, "end": 9}]}, LIMIT)
+
+
+def test_body_size_limit_counts_utf8_bytes() -> None:
+    body = "ї" * 600  # 1,200 bytes in UTF-8
+    check_article({"id": "a", "body": body}, 1200)
+    with pytest.raises(InvalidArticle, match="body is 1200 bytes, over the limit of 1199"):
+        check_article({"id": "a", "body": body}, 1199)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"", "empty message value"),
+        (b'{"id": "a", "body": "\xff"}', "invalid UTF-8 at byte 21"),
+        (b'{"id": "a", "body": ', "invalid JSON"),
+        (bytes(range(256)), "invalid UTF-8"),
+    ],
+)
+def test_undecodable_messages(raw: bytes, reason: str) -> None:
+    with pytest.raises(InvalidArticle) as caught:
+        decode_article(raw, LIMIT)
+    assert caught.value.stage == "decode"
+    assert reason in caught.value.reason
+
+
+def test_reasons_never_echo_a_huge_value() -> None:
+    with pytest.raises(InvalidArticle) as caught:
+        decode_article(orjson.dumps({"id": "a" * 100_000, "body": "x"}), LIMIT)
+    assert len(caught.value.reason) <= 300
+
+
+def test_dead_letter_keeps_the_original_bytes_and_matches_its_schema() -> None:
+    import base64
+
+    raw = b"\x00\xffnot json"
+    record = dead_letter(
+        reason="invalid UTF-8",
+        stage="decode",
+        key=b"k1",
+        value=raw,
+        topic="articles",
+        partition=2,
+        offset=7,
+        timestamp_ms=1,
+    )
+    assert schema_errors("dlq", orjson.loads(orjson.dumps(record))) == []
+    assert base64.b64decode(record["value_base64"]) == raw
+    assert record["value_size"] == len(raw)
+
+
+def test_entity_events_group_mentions_and_match_their_schema() -> None:
+    enriched = {
+        "id": "a1",
+        "language": "uk",
+        "source": "UNIAN",
+        "entities": [
+            {"field": "body", "start": 0, "end": 5, "text": "Трамп", "label": "PER",
+             "score": 0.9, "canonical": "Трамп"},
+            {"field": "body", "start": 10, "end": 16, "text": "Трампа", "label": "PER",
+             "score": 0.8, "canonical": "Трамп"},
+            {"field": "title", "start": 0, "end": 4, "text": "Київ", "label": "LOC",
+             "score": 0.7, "canonical": "Київ"},
+        ],
+        "stance": [
+            {"target": "Трамп", "target_type": "entity", "label": "against", "score": 0.6,
+             "evidence": []},
+        ],
+    }  # fmt: skip
+    events = dict(entity_events(enriched))
+    assert set(events) == {"Трамп", "Київ"}
+    assert [m["text"] for m in events["Трамп"]["mentions"]] == ["Трамп", "Трампа"]
+    assert events["Трамп"]["stance"] == {"label": "against", "score": 0.6}
+    assert "stance" not in events["Київ"]
+    for event in events.values():
+        assert schema_errors("entity", event) == []

@@ -1,0 +1,117 @@
+"""enrich() with the null tagger, a failing tagger, and the real hf backend on tiny models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+import pytest
+
+from pipeline.contracts import read_inputs, schema_errors
+from pipeline.enrich import Enricher
+from pipeline.nlp import load_tagger
+from pipeline.nlp.types import Document, Tagging
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+LANGUAGES = ("uk", "ru", "en")
+TOPIC = "прямі переговори між Україною та Росією"
+
+
+def seed_article() -> dict:
+    return next(iter(read_inputs([SEEDS / "000_25d5417d1e5c359d.jsonl"]))).article
+
+
+def assert_valid_enriched(record: dict, article: dict) -> None:
+    assert schema_errors("enriched", orjson.loads(orjson.dumps(record))) == []
+    for key, value in article.items():
+        assert record[key] == value
+    for ent in record["entities"]:
+        assert record[ent["field"]][ent["start"] : ent["end"]] == ent["text"]
+    for stance in record["stance"]:
+        for span in stance["evidence"]:
+            assert 0 <= span["start"] < span["end"] <= len(record[span["field"]])
+
+
+def test_null_tagger_detects_language_and_keeps_every_field() -> None:
+    article = seed_article()
+    (record,) = Enricher(load_tagger("null"), LANGUAGES).enrich([article])
+    assert_valid_enriched(record, article)
+    assert (record["language"], record["language_source"]) == ("uk", "detected")
+    assert record["language_confidence"] > 0.9
+    assert record["entities"] == [] and record["stance"] == []
+
+
+def test_given_language_is_kept() -> None:
+    article = {"id": "x", "body": "Kyiv is the capital.", "language": "en"}
+    (record,) = Enricher(load_tagger("null"), LANGUAGES).enrich([article])
+    assert (record["language"], record["language_source"]) == ("en", "given")
+    assert "language_confidence" not in record
+
+
+class PoisonTagger:
+    """Fails any batch containing a body with POISON, like a model that chokes on one input."""
+
+    models = ()
+
+    def tag(self, docs: Sequence[Document]) -> list[Tagging]:
+        if any("POISON" in d.body for d in docs):
+            raise RuntimeError("model failure")
+        return [Tagging() for _ in docs]
+
+
+def test_enrich_each_isolates_the_failing_article() -> None:
+    articles = [{"id": str(i), "body": "POISON" if i == 5 else f"text {i}"} for i in range(8)]
+    results = Enricher(PoisonTagger(), LANGUAGES).enrich_each(articles)
+    assert [isinstance(r, Exception) for r in results] == [i == 5 for i in range(8)]
+    assert [r["id"] for r in results if isinstance(r, dict)] == ["0", "1", "2", "3", "4", "6", "7"]
+
+
+def test_unknown_tagger_and_missing_models_are_clear_errors() -> None:
+    with pytest.raises(ValueError, match="unknown tagger 'spacy'"):
+        load_tagger("spacy")
+    with pytest.raises(ValueError, match="PIPELINE_NER_MODEL"):
+        load_tagger("hf")
+
+
+def test_hf_backend_on_tiny_models(tiny_models: dict[str, Path]) -> None:
+    tagger = load_tagger(
+        "hf",
+        ner_model=str(tiny_models["ner"]),
+        stance_model=str(tiny_models["nli"]),
+        topics=["peace talks"],
+    )
+    article = seed_article()
+    long_article = {"id": "long", "body": " ".join([article["body"]] * 5), "language": "uk"}
+    records = Enricher(tagger, LANGUAGES).enrich([article, long_article])
+    for record, source in zip(records, [article, long_article], strict=True):
+        assert_valid_enriched(record, source)
+        assert {m["task"] for m in record["models"]} == {"ner", "stance", "langid", "canonical"}
+    # a random model still predicts some labels; every span covers whole words
+    entities = records[0]["entities"] + records[1]["entities"]
+    assert entities, "a random 9-label model should tag something in ~1,500 words"
+    for record in records:
+        for ent in record["entities"]:
+            text = record[ent["field"]]
+            assert not (ent["start"] > 0 and text[ent["start"] - 1].isalnum())
+            assert not (ent["end"] < len(text) and text[ent["end"]].isalnum())
+    # the long body (> 64-token windows) has mentions beyond the first window
+    assert max((e["end"] for e in records[1]["entities"]), default=0) > len(article["body"])
+    targets = {(s["target_type"], s["target"]) for s in records[0]["stance"]}
+    assert ("topic", TOPIC) in targets and ("topic", "peace talks") in targets
+    assert all(s["label"] in {"favor", "against", "neutral"} for s in records[0]["stance"])
+    topic = next(s for s in records[0]["stance"] if s["target"] == TOPIC)
+    evidence = [records[0][e["field"]][e["start"] : e["end"]] for e in topic["evidence"]]
+    assert any("прямих переговорів" in sentence for sentence in evidence)
+
+
+def test_span_targets_are_judged_with_their_sentence(tiny_models: dict[str, Path]) -> None:
+    tagger = load_tagger("hf", stance_model=str(tiny_models["nli"]))
+    body = "Kyiv hosted talks. Astana offered to host the next round."
+    start = body.index("Astana")
+    article = {"id": "s", "body": body, "targets": [{"start": start, "end": start + 6}]}
+    (record,) = Enricher(tagger, LANGUAGES).enrich([article])
+    (stance,) = record["stance"]
+    assert (stance["target"], stance["target_type"]) == ("Astana", "span")
+    assert (stance["start"], stance["end"]) == (start, start + 6)
+    assert stance["evidence"] == [{"field": "body", "start": 19, "end": len(body)}]

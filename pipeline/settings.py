@@ -88,5 +88,6 @@ def settings_table() -> str:
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for f in fields(Settings):
         default = f.metadata["default"].replace(str(PROJECT_ROOT), "<project>")
-        rows.append(f"| `PIPELINE_{f.metadata['env']}` | `{default}` | {f.metadata['doc']} |")
+        shown = f"`{default}`" if default else "(empty)"
+        rows.append(f"| `PIPELINE_{f.metadata['env']}` | {shown} | {f.metadata['doc']} |")
     return "\n".join(rows)

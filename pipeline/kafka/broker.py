@@ -175,6 +175,7 @@ class LocalBroker:
         self.fetch_jars()
         config = self._write_config()
         self._format_storage(config)
+        process = None
         if running is None:
             with self.log_file.open("ab") as log:
                 process = subprocess.Popen(
@@ -188,7 +189,7 @@ class LocalBroker:
             running = process.pid
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
-            if self.pid() is None:
+            if process is not None and process.poll() is not None:
                 raise BrokerError(
                     f"Kafka exited during start-up; see {self.log_file}:\n{self._log_tail()}"
                 )

@@ -11,7 +11,7 @@ import faust
 import orjson
 from faust.serializers import codecs
 
-from pipeline.kafka.admin import OUTPUT_MAX_BYTES
+from pipeline.kafka.admin import OUTPUT_MAX_BYTES, ensure_topics
 from pipeline.settings import Settings
 
 
@@ -72,5 +72,14 @@ seen_ids = app.Table(
     value_type=str,
     partitions=settings.partitions,
 )
+
+
+
+@app.on_worker_init.connect
+def create_topics(sender: faust.App, **kwargs: Any) -> None:
+    """Topics get their explicit partition counts before any agent or producer creates them,
+    however the worker is started (`pipeline worker` or `faust -A pipeline.app worker`)."""
+    ensure_topics(settings)
+
 
 from pipeline import agents  # noqa: E402, F401  (registers the agent and web views)

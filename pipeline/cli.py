@@ -35,9 +35,6 @@ def cmd_kafka(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.kafka.admin import ensure_topics
-
-    ensure_topics(settings)
     from pipeline.app import app
 
     sys.argv = ["pipeline worker", "worker", "-l", settings.log_level, *args.faust_args]

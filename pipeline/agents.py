@@ -31,7 +31,6 @@ from pipeline.app import (
 )
 from pipeline.contracts import InvalidArticle, dead_letter, decode_article, entity_events
 from pipeline.enrich import Enricher
-from pipeline.nlp import load_tagger
 from pipeline.web import views
 
 log = logging.getLogger(__name__)
@@ -54,19 +53,6 @@ class WorkerState:
 
 state = WorkerState()
 views.register(app, state)
-
-
-def build_enricher() -> Enricher:
-    tagger = load_tagger(
-        settings.tagger,
-        ner_model=settings.ner_model,
-        stance_model=settings.stance_model,
-        topics=settings.stance_topics,
-        threads=settings.torch_threads,
-    )
-    enricher = Enricher(tagger, settings.languages)
-    enricher.warm_up()
-    return enricher
 
 
 @dataclass(frozen=True)
@@ -197,7 +183,7 @@ async def process_batch(enricher: Enricher, events: list[EventT]) -> None:
 async def enrich_articles(stream: StreamT) -> None:
     """Consume `articles` in micro-batches; each batch is fully emitted before it is acked."""
     loop = asyncio.get_running_loop()
-    enricher = await loop.run_in_executor(executor, build_enricher)
+    enricher = await loop.run_in_executor(executor, Enricher.from_settings, settings)
     state.model_ready = True
     log.info("tagger ready: %s", ", ".join(f"{m.task}={m.name}" for m in enricher.models))
     async for events in stream.take_events(settings.batch_size, within=settings.batch_wait):

@@ -74,7 +74,6 @@ seen_ids = app.Table(
 )
 
 
-
 @app.on_worker_init.connect
 def create_topics(sender: faust.App, **kwargs: Any) -> None:
     """Topics get their explicit partition counts before any agent or producer creates them,

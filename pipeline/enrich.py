@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipeline.contracts import SCHEMA_VERSION, utc_now
-from pipeline.nlp import langid
-from pipeline.nlp.types import Document, Span, Tagger, Tagging
+from pipeline.nlp import langid, load_tagger
+from pipeline.nlp.types import Document, Span, Stance, Tagger, Tagging
+from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 UNDETERMINED = "und"  # ISO 639 code for a language that could not be identified
@@ -26,9 +27,19 @@ class Enricher:
         self.languages = tuple(languages)
         self.models = [*tagger.models, langid.INFO]
 
-    def warm_up(self) -> None:
-        """Load lazy resources now rather than on the first article."""
-        langid.detector(self.languages)
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Enricher:
+        """The configured tagger and language list, warmed up (models and detector loaded)."""
+        tagger = load_tagger(
+            settings.tagger,
+            ner_model=settings.ner_model,
+            stance_model=settings.stance_model,
+            topics=settings.stance_topics,
+            threads=settings.torch_threads,
+        )
+        enricher = cls(tagger, settings.languages)
+        langid.detector(enricher.languages)
+        return enricher
 
     def enrich(self, articles: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Enrich a batch in one tagger call; raises if anything in it fails."""
@@ -101,7 +112,7 @@ def _span(span: Span) -> dict[str, Any]:
     return {"field": span.field, "start": span.start, "end": span.end}
 
 
-def _stance(stance: Any) -> dict[str, Any]:
+def _stance(stance: Stance) -> dict[str, Any]:
     out: dict[str, Any] = {"target": stance.target, "target_type": stance.target_type}
     if stance.span is not None:
         out["start"], out["end"] = stance.span.start, stance.span.end

@@ -11,7 +11,6 @@ from rich.console import Console
 
 from pipeline.contracts import InputRecord, InvalidArticle, check_article, read_inputs, read_lines
 from pipeline.enrich import Enricher
-from pipeline.nlp import load_tagger
 from pipeline.render import print_pretty
 from pipeline.settings import Settings
 
@@ -27,16 +26,7 @@ def _records(inputs: Sequence[str]) -> Iterator[InputRecord]:
 def tag_inputs(inputs: Sequence[str], settings: Settings, pretty: bool = False) -> int:
     """Enrich each valid input in batches of settings.batch_size; exit status 1 if any failed."""
     err = Console(stderr=True, soft_wrap=True)
-    enricher = Enricher(
-        load_tagger(
-            settings.tagger,
-            ner_model=settings.ner_model,
-            stance_model=settings.stance_model,
-            topics=settings.stance_topics,
-            threads=settings.torch_threads,
-        ),
-        settings.languages,
-    )
+    enricher = Enricher.from_settings(settings)
     out = Console()
     failures = 0
     batch: list[tuple[str, dict]] = []

@@ -49,6 +49,13 @@ def test_given_language_is_kept() -> None:
     assert "language_confidence" not in record
 
 
+def test_undeterminable_language_is_und() -> None:
+    article = {"id": "n", "body": "12345 67890 !!!"}
+    (record,) = Enricher(load_tagger("null"), LANGUAGES).enrich([article])
+    assert_valid_enriched(record, article)
+    assert (record["language"], record["language_confidence"]) == ("und", 0.0)
+
+
 class PoisonTagger:
     """Fails any batch containing a body with POISON, like a model that chokes on one input."""
 

@@ -93,6 +93,35 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
     return tag_inputs(args.inputs, settings, pretty=args.format == "pretty")
 
 
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.train.ner import NerTrainConfig, read_sources, train_ner
+
+    config = NerTrainConfig(epochs=args.epochs, batch_tokens=args.batch_tokens, seed=args.seed)
+    if args.sources:
+        config.sources = args.sources
+    examples = read_sources(config.sources, args.data, config.seed)
+    err.print(f"{len(examples)} training sentences from {', '.join(config.sources)}")
+    path = train_ner(config, examples, args.out, resume=args.resume)
+    err.print(f"trained head saved to {path}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    import orjson
+
+    from pipeline.nlp.e5.model import HeadConfig
+    from pipeline.train.ner import EVAL_SOURCES, evaluate_ner, read_sources
+
+    labels = {t.split("-", 1)[-1] for t in HeadConfig.read(args.head).labels} - {"O"}
+    report = {}
+    for source in args.sources or EVAL_SOURCES:
+        examples = read_sources([source], args.data, seed=0)
+        report[source] = evaluate_ner(args.head, examples, sorted(labels))
+        err.print(f"{source}: micro F1 {report[source]['micro']['f1']:.4f}")
+    sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.demo import run_demo
 
@@ -141,6 +170,24 @@ def parser() -> argparse.ArgumentParser:
     tag.add_argument("inputs", nargs="+", help="files, folders, or - for JSON Lines on stdin")
     tag.add_argument("--format", choices=["jsonl", "pretty"], default="jsonl")
     tag.set_defaults(run=cmd_tag)
+
+    train = sub.add_parser("train", help="train the e5 NER head on labelled data")
+    train.add_argument("task", choices=["ner"])
+    train.add_argument("--data", type=Path, required=True, help="the labelled data folder")
+    train.add_argument("--out", type=Path, required=True, help="checkpoints and the result")
+    train.add_argument("--sources", nargs="+", help="name:split[:cap] items (default: all)")
+    train.add_argument("--epochs", type=float, default=1.0)
+    train.add_argument("--batch-tokens", type=int, default=2048)
+    train.add_argument("--seed", type=int, default=13)
+    train.add_argument("--resume", action="store_true", help="continue from out/checkpoint")
+    train.set_defaults(run=cmd_train)
+
+    evaluate = sub.add_parser("eval", help="entity-span F1 of a trained head on held-out data")
+    evaluate.add_argument("task", choices=["ner"])
+    evaluate.add_argument("--head", type=Path, required=True, help="a trained head folder")
+    evaluate.add_argument("--data", type=Path, required=True)
+    evaluate.add_argument("--sources", nargs="+", help="name:split items (default: test sets)")
+    evaluate.set_defaults(run=cmd_eval)
 
     demo = sub.add_parser("demo", help="start Kafka and a worker, enrich the seed, show it")
     demo.set_defaults(run=cmd_demo)

@@ -18,22 +18,10 @@ from transformers import (
     pipeline,
 )
 
+from pipeline.nlp.spans import merge_spans, normalize_label
 from pipeline.nlp.text import snap_to_words
 from pipeline.nlp.types import EntitySpan, ModelInfo, StanceScore
 
-# Label names used by common NER datasets → the pipeline's labels.
-LABEL_ALIASES = {
-    "PERS": "PER",
-    "PERSON": "PER",
-    "ORGANIZATION": "ORG",
-    "ORGANISATION": "ORG",
-    "LOCATION": "LOC",
-    "GPE": "LOC",
-    "LOCORG": "LOC",
-    "EVENT": "EVT",
-    "PRODUCT": "PRO",
-}
-KNOWN_LABELS = {"PER", "ORG", "LOC", "MISC", "EVT", "PRO"}
 STANCE_HYPOTHESES = {
     "favor": "This text is in favor of {}.",
     "against": "This text is against {}.",
@@ -51,30 +39,6 @@ def model_info(task: str, model_id: str, config: object) -> ModelInfo:
             digest.update(weights.read_bytes())
         version = "sha256:" + digest.hexdigest()[:16]
     return ModelInfo(task, path.name if path.is_dir() else model_id, version or "unknown")
-
-
-def normalize_label(raw: str) -> str | None:
-    """`B-PERS` → `PER`; None for labels the pipeline does not publish."""
-    name = raw.split("-", 1)[1] if raw[:2] in ("B-", "I-", "E-", "S-") else raw
-    name = LABEL_ALIASES.get(name.upper(), name.upper())
-    return name if name in KNOWN_LABELS else None
-
-
-def merge_spans(spans: list[EntitySpan]) -> list[EntitySpan]:
-    """Join overlapping spans of one label; of overlapping different labels keep the surer."""
-    merged: list[EntitySpan] = []
-    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
-        if merged and span.start < merged[-1].end:
-            last = merged[-1]
-            if span.label == last.label:
-                merged[-1] = EntitySpan(
-                    last.start, max(last.end, span.end), last.label, max(last.score, span.score)
-                )
-            elif span.score > last.score:
-                merged[-1] = span
-            continue
-        merged.append(span)
-    return merged
 
 
 class HFEntityRecognizer:

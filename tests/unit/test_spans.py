@@ -1,0 +1,43 @@
+"""BIO decoding and span merging, shared by every NER backend."""
+
+from __future__ import annotations
+
+from pipeline.nlp.spans import bio_tags, decode_bio, merge_spans, normalize_label
+from pipeline.nlp.types import EntitySpan
+
+
+def test_bio_tags_order() -> None:
+    assert bio_tags(["PER", "LOC"]) == ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+
+
+def test_decode_bio_joins_continuations_and_starts_on_stray_i() -> None:
+    tags = ["B-PER", "I-PER", "O", "I-LOC", "I-LOC", "B-LOC", "I-PER"]
+    offsets = [(0, 3), (3, 6), (7, 8), (9, 12), (12, 14), (15, 18), (19, 22)]
+    scores = [0.9, 0.7, 0.5, 0.6, 0.8, 1.0, 0.4]
+    assert decode_bio(tags, scores, offsets) == [
+        EntitySpan(0, 6, "PER", 0.8),
+        EntitySpan(9, 14, "LOC", 0.7),
+        EntitySpan(15, 18, "LOC", 1.0),
+        EntitySpan(19, 22, "PER", 0.4),
+    ]
+
+
+def test_merge_spans_joins_same_label_and_keeps_the_surer_of_a_conflict() -> None:
+    spans = [
+        EntitySpan(5, 9, "LOC", 0.5),
+        EntitySpan(0, 6, "LOC", 0.9),
+        EntitySpan(8, 12, "PER", 0.8),
+        EntitySpan(20, 25, "ORG", 0.3),
+        EntitySpan(22, 30, "PER", 0.6),
+    ]
+    assert merge_spans(spans) == [EntitySpan(0, 9, "LOC", 0.9), EntitySpan(22, 30, "PER", 0.6)]
+
+
+def test_normalize_label() -> None:
+    assert [normalize_label(x) for x in ("B-PERS", "I-ORG", "GPE", "LocOrg", "DATE")] == [
+        "PER",
+        "ORG",
+        "LOC",
+        "LOC",
+        None,
+    ]

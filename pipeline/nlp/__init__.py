@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from pipeline.nlp.tagger import ModelTagger
 from pipeline.nlp.types import Tagger
 
-TAGGERS = ("hf", "null")
+TAGGERS = ("e5", "hf", "null")
 
 
 def load_tagger(
@@ -17,20 +18,33 @@ def load_tagger(
     stance_model: str = "",
     topics: Sequence[str] = (),
     threads: int = 0,
+    base_dir: Path | None = None,
 ) -> Tagger:
-    """Build the configured tagger; `hf` needs at least one of the two model ids or paths."""
+    """Build the configured tagger.
+
+    `e5`: our heads on the e5-small base (model paths default to the heads shipped in the
+    package; base_dir is where the converted base is cached). `hf`: any Hugging Face models,
+    at least one of the two. `null`: no model.
+    """
     if name == "null":
         return ModelTagger(None, None)
-    if name != "hf":
+    if name not in TAGGERS:
         raise ValueError(f"unknown tagger {name!r}; choose one of {', '.join(TAGGERS)}")
-    if not (ner_model or stance_model):
+    if name == "hf" and not (ner_model or stance_model):
         raise ValueError("the hf tagger needs PIPELINE_NER_MODEL and/or PIPELINE_STANCE_MODEL")
     import torch
 
-    from pipeline.nlp.hf import HFEntityRecognizer, HFNliStance
-
     if threads > 0:
         torch.set_num_threads(threads)
-    ner = HFEntityRecognizer(ner_model) if ner_model else None
-    stance = HFNliStance(stance_model) if stance_model else None
+    if name == "hf":
+        from pipeline.nlp.hf import HFEntityRecognizer, HFNliStance
+
+        ner = HFEntityRecognizer(ner_model) if ner_model else None
+        stance = HFNliStance(stance_model) if stance_model else None
+        return ModelTagger(ner, stance, topics)
+    from pipeline.nlp.e5 import E5EntityRecognizer, E5Stance, head_folder, share_embeddings
+
+    ner = E5EntityRecognizer(head_folder("ner", ner_model), base_dir)
+    stance = E5Stance(head_folder("stance", stance_model), base_dir)
+    share_embeddings(ner.model, stance.model)
     return ModelTagger(ner, stance, topics)

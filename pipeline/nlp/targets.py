@@ -72,7 +72,7 @@ def stance_queries(
     for name, spans_of_name in ranked:
         evidence = [s for m in spans_of_name if (s := _containing(spans, m)) is not None]
         queries.append(_query(doc, name, "entity", evidence))
-    for target in (*doc.targets, *topics):
+    for target in dict.fromkeys((*doc.targets, *topics)):  # each target once, in order
         if isinstance(target, Span):
             text = doc.body[target.start : target.end]
             evidence = [s for s in [_containing(spans, target)] if s is not None]

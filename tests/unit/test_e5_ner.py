@@ -8,61 +8,15 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import pytest
-
 from pipeline.nlp.e5.model import load_tokenizer
 from pipeline.nlp.e5.ner import E5EntityRecognizer
 from pipeline.nlp.spans import bio_tags
-from pipeline.train.ner import (
-    IGNORE,
-    NerTrainConfig,
-    features,
-    length_batches,
-    span_scores,
-    token_labels,
-    train_ner,
-)
-from pipeline.train.ner_data import NerExample
+from pipeline.train.loop import IGNORE, length_batches
+from pipeline.train.ner import NerTrainConfig, features, span_scores, token_labels, train_ner
+from tests.synthetic import NER_EXAMPLES
 
 TAGS = bio_tags(["PER", "ORG", "LOC"])
 TAG_IDS = {t: i for i, t in enumerate(TAGS)}
-
-
-def example(text: str, *mentions: tuple[str, str], lang: str = "uk") -> NerExample:
-    spans = tuple(sorted((text.index(m), text.index(m) + len(m), label) for m, label in mentions))
-    return NerExample(text, spans, lang, "synthetic")
-
-
-EXAMPLES = [
-    example(
-        "Президент Касим-Жомарт Токаєв прибув до Астани.",
-        ("Касим-Жомарт Токаєв", "PER"),
-        ("Астани", "LOC"),
-    ),
-    example(
-        "Зеленський і Путін можуть зустрітися в Казахстані.",
-        ("Зеленський", "PER"),
-        ("Путін", "PER"),
-        ("Казахстані", "LOC"),
-    ),
-    example("НАТО провело саміт у Вільнюсі.", ("НАТО", "ORG"), ("Вільнюсі", "LOC")),
-    example(
-        "Reuters reported that Tokayev met Zelensky in Astana.",
-        ("Reuters", "ORG"),
-        ("Tokayev", "PER"),
-        ("Zelensky", "PER"),
-        ("Astana", "LOC"),
-        lang="en",
-    ),
-    example(
-        "Путин прилетел в Астану на встречу с Токаевым.",
-        ("Путин", "PER"),
-        ("Астану", "LOC"),
-        ("Токаевым", "PER"),
-        lang="ru",
-    ),
-    example("Без сутностей у цьому реченні."),
-]
 
 
 def test_token_labels_mark_beginning_and_inside() -> None:
@@ -75,7 +29,7 @@ def test_token_labels_mark_beginning_and_inside() -> None:
 
 def test_features_align_with_the_e5_tokenizer() -> None:
     tokenizer = load_tokenizer()
-    (feature,) = features([EXAMPLES[0]], tokenizer, TAGS)
+    (feature,) = features([NER_EXAMPLES[0]], tokenizer, TAGS)
     assert feature.labels[0] == feature.labels[-1] == IGNORE
     tokens = tokenizer.convert_ids_to_tokens(feature.input_ids)
     content = zip(tokens[1:-1], feature.labels[1:-1], strict=True)
@@ -88,7 +42,7 @@ def test_features_align_with_the_e5_tokenizer() -> None:
 
 
 def test_length_batches_respect_the_token_budget() -> None:
-    items = features(EXAMPLES * 5, load_tokenizer(), TAGS)
+    items = features(NER_EXAMPLES * 5, load_tokenizer(), TAGS)
     batches = length_batches(items, 64, random.Random(0))
     assert sorted(i for b in batches for i in b) == list(range(len(items)))
     for batch in batches:
@@ -104,18 +58,12 @@ def test_span_scores() -> None:
     assert scores["micro"] == {"p": 0.5, "r": 0.6667, "f1": 0.5714, "n": 3}
 
 
-@pytest.fixture(scope="module")
-def trained_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    config = NerTrainConfig(epochs=3, batch_tokens=256, checkpoint_every=2)
-    return train_ner(config, EXAMPLES * 2, tmp_path_factory.mktemp("ner"))
-
-
 def test_training_saves_a_small_head_that_loads_and_predicts_whole_words(
-    trained_head: Path,
+    e5_ner_head: Path,
 ) -> None:
-    size = sum(f.stat().st_size for f in trained_head.iterdir())
+    size = sum(f.stat().st_size for f in e5_ner_head.iterdir())
     assert size < 10_000_000, "only adapters and the classifier are saved"
-    recognizer = E5EntityRecognizer(trained_head)
+    recognizer = E5EntityRecognizer(e5_ner_head)
     text = "Зеленський прибув до Астани, де його зустрів Токаєв. " * 30  # several windows
     (spans,) = recognizer.predict([text])
     for span in spans:
@@ -125,10 +73,10 @@ def test_training_saves_a_small_head_that_loads_and_predicts_whole_words(
         assert span.label in {"PER", "ORG", "LOC"} and 0 < span.score <= 1
 
 
-def test_training_resumes_from_its_checkpoint(trained_head: Path) -> None:
-    out = trained_head.parent
+def test_training_resumes_from_its_checkpoint(e5_ner_head: Path) -> None:
+    out = e5_ner_head.parent
     state = out / "checkpoint" / "state.pt"
     before = state.stat().st_mtime_ns
     config = NerTrainConfig(epochs=3, batch_tokens=256, checkpoint_every=2)
-    train_ner(config, EXAMPLES * 2, out, resume=True)  # already at the last step: nothing to do
+    train_ner(config, NER_EXAMPLES * 2, out, resume=True)  # already at the last step: nothing to do
     assert state.stat().st_mtime_ns == before

@@ -56,9 +56,10 @@ class E5Classifier(nn.Module):
     logits of the attention-mask mean of the last hidden states (e5's own pooling)."""
 
     def __init__(self, config: HeadConfig, base_dir: Path | None = None) -> None:
+        """base_dir: where the converted base is cached (built there on first use)."""
         super().__init__()
         self.config = config
-        base = BertModel.from_pretrained(base_dir or ensure_base_model(), add_pooling_layer=False)
+        base = BertModel.from_pretrained(ensure_base_model(base_dir), add_pooling_layer=False)
         base.requires_grad_(False)
         layers = range(config.first_adapted_layer, base.config.num_hidden_layers)
         lora = LoraConfig(
@@ -114,4 +115,4 @@ class E5Classifier(nn.Module):
 def load_tokenizer(base_dir: Path | None = None) -> PreTrainedTokenizerFast:
     # fix_mistral_regex=False: transformers 4.57 guesses a Mistral tokenizer for any local
     # folder and warns; ours is XLM-R's unigram tokenizer and has no such regex.
-    return AutoTokenizer.from_pretrained(base_dir or ensure_base_model(), fix_mistral_regex=False)
+    return AutoTokenizer.from_pretrained(ensure_base_model(base_dir), fix_mistral_regex=False)

@@ -1,0 +1,168 @@
+"""One training loop for every e5 head: length-bucketed batches, AdamW with warm-up, progress,
+resumable checkpoints. Token heads and sequence heads differ only in their labels' shape."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import torch
+from torch import nn
+from tqdm import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+from pipeline.nlp.e5.model import E5Classifier, HeadConfig
+from pipeline.nlp.e5.ner import pad_batch
+
+T = TypeVar("T")
+IGNORE = -100  # CrossEntropyLoss ignore_index: <s>, </s> and padding of token heads
+CHECKPOINT = "checkpoint"
+FINAL = "final"
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings; saved beside the checkpoints of a run."""
+
+    epochs: float = 1.0
+    batch_tokens: int = 2048
+    lr: float = 5e-4
+    warmup: float = 0.06
+    seed: int = 13
+    checkpoint_every: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """Model input with its target: one label per token (token heads) or one label."""
+
+    input_ids: list[int]
+    labels: list[int] | int
+
+
+def read_sources(
+    sources: Iterable[str], load: Callable[[str, str, Path], list[T]], data_dir: Path, seed: int
+) -> list[T]:
+    """`name:split[:cap]` items → examples from `load`; a cap keeps a seeded random sample."""
+    examples: list[T] = []
+    for source in sources:
+        name, split, *cap = source.split(":")
+        items = load(name, split, data_dir)
+        if cap and len(items) > int(cap[0]):
+            items = random.Random(seed).sample(items, int(cap[0]))
+        examples += items
+    return examples
+
+
+def length_batches(
+    items: Sequence[Feature], batch_tokens: int, rng: random.Random
+) -> list[list[int]]:
+    """Indices grouped by similar length so that rows × longest ≤ batch_tokens, in random order."""
+    order = sorted(range(len(items)), key=lambda i: (len(items[i].input_ids), rng.random()))
+    batches, current, longest = [], [], 0
+    for i in order:
+        longest_if_added = max(longest, len(items[i].input_ids))
+        if current and longest_if_added * (len(current) + 1) > batch_tokens:
+            batches.append(current)
+            current, longest_if_added = [], len(items[i].input_ids)
+        current.append(i)
+        longest = longest_if_added
+    if current:
+        batches.append(current)
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(batch: Sequence[Feature], pad_id: int) -> tuple[torch.Tensor, ...]:
+    ids, mask = pad_batch([f.input_ids for f in batch], pad_id)
+    if isinstance(batch[0].labels, int):
+        return ids, mask, torch.tensor([f.labels for f in batch], dtype=torch.long)
+    labels = torch.full(ids.shape, IGNORE, dtype=torch.long)
+    for row, f in enumerate(batch):
+        labels[row, : len(f.labels)] = torch.tensor(f.labels)
+    return ids, mask, labels
+
+
+def train_head(
+    head: HeadConfig,
+    items: Sequence[Feature],
+    config: TrainConfig,
+    out: Path,
+    *,
+    pad_id: int,
+    resume: bool = False,
+    run_info: dict | None = None,
+) -> Path:
+    """Train a head on features; checkpoints go to out/checkpoint, the head to out/final."""
+    torch.manual_seed(config.seed)
+    epoch_batches = length_batches(items, config.batch_tokens, random.Random(config.seed))
+    total = max(1, int(len(epoch_batches) * config.epochs))
+    schedule = [epoch_batches[i % len(epoch_batches)] for i in range(total)]
+
+    model = E5Classifier(head)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.01)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(total * config.warmup), total)
+    step = 0
+    checkpoint = out / CHECKPOINT / "state.pt"
+    if resume and checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=False)
+        model.load_state_dict(state["model"], strict=False)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        step = state["step"]
+    out.mkdir(parents=True, exist_ok=True)
+    info = {**asdict(config), **(run_info or {}), "batches": total}
+    (out / "train_config.json").write_text(json.dumps(info, indent=2) + "\n")
+
+    loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
+    model.train()
+    started, seen_tokens = time.perf_counter(), 0
+    progress = tqdm(total=total, initial=step, unit="batch", desc=head.task, dynamic_ncols=True)
+    while step < total:
+        ids, mask, labels = collate([items[i] for i in schedule[step]], pad_id)
+        logits = model(ids, mask)
+        loss = loss_fn(logits.view(-1, logits.size(-1)), labels.view(-1))
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        seen_tokens += int(mask.sum())
+        rate = seen_tokens / (time.perf_counter() - started)
+        progress.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:.0f}")
+        progress.update()
+        if step % config.checkpoint_every == 0 or step == total:
+            _save_checkpoint(checkpoint, model, optimizer, scheduler, step)
+    progress.close()
+    model.config.version = f"{time.strftime('%Y-%m-%d')}-batches{total}-seed{config.seed}"
+    model.save(out / FINAL)
+    return out / FINAL
+
+
+def _save_checkpoint(
+    path: Path,
+    model: E5Classifier,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    step: int,
+) -> None:
+    """Atomically replace the checkpoint: a crash mid-write leaves the previous one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {
+        "model": model.trained_state(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        "step": step,
+    }
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)

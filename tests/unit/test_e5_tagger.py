@@ -1,0 +1,33 @@
+"""The `e5` tagger: both heads on one base, behind the same Tagger interface as `hf`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.enrich import Enricher
+from pipeline.nlp import load_tagger
+from pipeline.nlp.e5 import head_folder
+from tests.unit.test_enrich import assert_valid_enriched, seed_article
+
+
+def test_e5_tagger_enriches_the_seed(e5_ner_head: Path, e5_stance_head: Path) -> None:
+    tagger = load_tagger(
+        "e5",
+        ner_model=str(e5_ner_head),
+        stance_model=str(e5_stance_head),
+        topics=["прямі переговори між Україною та Росією"],
+    )
+    assert tagger.ner.model.encoder.embeddings is tagger.stance.model.encoder.embeddings
+    article = seed_article()
+    (record,) = Enricher(tagger, ("uk", "ru", "en")).enrich([article])
+    assert_valid_enriched(record, article)
+    assert {m["task"] for m in record["models"]} == {"ner", "stance", "canonical", "langid"}
+    topics = [s for s in record["stance"] if s["target_type"] == "topic"]
+    assert [s["target"] for s in topics] == ["прямі переговори між Україною та Росією"]
+
+
+def test_missing_heads_name_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="pipeline train ner"):
+        head_folder("ner", str(tmp_path))

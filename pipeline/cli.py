@@ -147,6 +147,37 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    import orjson
+    import torch
+
+    from pipeline.bench.model import bench_ner, bench_texts
+    from pipeline.nlp.e5 import head_folder
+
+    if settings.torch_threads > 0:
+        torch.set_num_threads(settings.torch_threads)
+    texts = bench_texts(args.data, args.articles)
+    result = bench_ner(head_folder("ner", settings.ner_model), texts, settings.model_cache)
+    result["threads"] = torch.get_num_threads()
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(result) + b"\n")
+    else:
+        out = Console()
+        out.print(
+            f"{result['articles']} articles, {result['tokens']} tokens, {result['threads']} threads"
+        )
+        out.print(
+            f"naive HF pipeline, one at a time: {result['naive_tokens_per_s']:>8.0f} tokens/s"
+            f"  {result['naive_articles_per_s']:.2f} articles/s"
+        )
+        out.print(
+            f"ours, batched:                    {result['ours_tokens_per_s']:>8.0f} tokens/s"
+            f"  {result['ours_articles_per_s']:.2f} articles/s"
+        )
+        out.print(f"ratio: {result['speedup']:.2f}x")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.demo import run_demo
 
@@ -213,6 +244,13 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", type=Path, required=True)
     evaluate.add_argument("--sources", nargs="+", help="name:split items (default: test sets)")
     evaluate.set_defaults(run=cmd_eval)
+
+    bench = sub.add_parser("bench", help="benchmarks (ratios against a same-run baseline)")
+    bench.add_argument("what", choices=["model"])
+    bench.add_argument("--data", type=Path, help="labelled data folder (news texts); else seeds")
+    bench.add_argument("--articles", type=int, default=40)
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(run=cmd_bench)
 
     demo = sub.add_parser("demo", help="start Kafka and a worker, enrich the seed, show it")
     demo.set_defaults(run=cmd_demo)

@@ -43,8 +43,9 @@ def load_tagger(
         stance = HFNliStance(stance_model) if stance_model else None
         return ModelTagger(ner, stance, topics)
     from pipeline.nlp.e5 import E5EntityRecognizer, E5Stance, head_folder, share_embeddings
+    from pipeline.nlp.e5.topics import E5TopicMatcher
 
     ner = E5EntityRecognizer(head_folder("ner", ner_model), base_dir)
     stance = E5Stance(head_folder("stance", stance_model), base_dir)
     share_embeddings(ner.model, stance.model)
-    return ModelTagger(ner, stance, topics)
+    return ModelTagger(ner, stance, topics, E5TopicMatcher(threads))

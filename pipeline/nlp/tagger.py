@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from itertools import islice
 
 from pipeline.nlp import canonical
-from pipeline.nlp.targets import stance_queries
+from pipeline.nlp.targets import LemmaOverlap, TopicMatcher, stance_queries
 from pipeline.nlp.types import (
     FIELDS,
     Document,
@@ -32,10 +32,12 @@ class ModelTagger:
         ner: EntityRecognizer | None,
         stance: StanceClassifier | None,
         topics: Sequence[str] = (),
+        matcher: TopicMatcher | None = None,
     ) -> None:
         self.ner = ner
         self.stance = stance
         self.topics = tuple(topics)
+        self.matcher = matcher or LemmaOverlap()
         self.models: list[ModelInfo] = [m.info for m in (ner, stance) if m is not None]
         if ner is not None:
             self.models.append(canonical.INFO)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from pipeline.nlp.canonical import lemmas
 from pipeline.nlp.text import sentences
@@ -42,22 +43,39 @@ def _query(doc: Document, target: str, kind: str, evidence: Sequence[Span], **kw
     return StanceQuery(target, kind, chosen, premise, **kw)
 
 
-def _topic_evidence(doc: Document, topic: str, spans: Sequence[Span]) -> list[Span]:
-    """Sentences sharing most content lemmas with the topic; the lead when none does."""
-    wanted = lemmas(topic, doc.language)
-    scored = []
-    for span in spans:
-        found = lemmas(doc.text(span.field)[span.start : span.end], doc.language)
-        overlap = len(wanted & found) / max(len(wanted), 1)
-        if overlap >= MIN_TOPIC_OVERLAP:
-            scored.append((-overlap, span.start, span))
-    if not scored:
-        return list(spans[:2])
-    return [span for *_, span in sorted(scored, key=lambda t: t[:2])[:MAX_EVIDENCE]]
+class TopicMatcher(Protocol):
+    """Chooses the sentences that discuss a topic (indices, best first; empty for none)."""
+
+    def select(self, topic: str, texts: Sequence[str], language: str) -> list[int]: ...
+
+
+class LemmaOverlap:
+    """Sentences containing at least half of the topic's content lemmas, most first."""
+
+    def select(self, topic: str, texts: Sequence[str], language: str) -> list[int]:
+        wanted = lemmas(topic, language)
+        scored = []
+        for i, text in enumerate(texts):
+            overlap = len(wanted & lemmas(text, language)) / max(len(wanted), 1)
+            if overlap >= MIN_TOPIC_OVERLAP:
+                scored.append((-overlap, i))
+        return [i for _, i in sorted(scored)[:MAX_EVIDENCE]]
+
+
+def _topic_evidence(
+    doc: Document, topic: str, spans: Sequence[Span], matcher: TopicMatcher
+) -> list[Span]:
+    """The matcher's sentences; the lead when it finds none."""
+    texts = [doc.text(s.field)[s.start : s.end] for s in spans]
+    chosen = matcher.select(topic, texts, doc.language)[:MAX_EVIDENCE]
+    return [spans[i] for i in chosen] if chosen else list(spans[:2])
 
 
 def stance_queries(
-    doc: Document, entities: Sequence[Entity], topics: Sequence[str]
+    doc: Document,
+    entities: Sequence[Entity],
+    topics: Sequence[str],
+    matcher: TopicMatcher | None = None,
 ) -> list[StanceQuery]:
     """One query per judged entity (by canonical name), topic and explicit span target."""
     spans = _sentence_spans(doc)
@@ -78,5 +96,6 @@ def stance_queries(
             evidence = [s for s in [_containing(spans, target)] if s is not None]
             queries.append(_query(doc, text, "span", evidence, span=target))
         else:
-            queries.append(_query(doc, target, "topic", _topic_evidence(doc, target, spans)))
+            evidence = _topic_evidence(doc, target, spans, matcher or LemmaOverlap())
+            queries.append(_query(doc, target, "topic", evidence))
     return queries

@@ -28,6 +28,19 @@ def test_e5_tagger_enriches_the_seed(e5_ner_head: Path, e5_stance_head: Path) ->
     assert [s["target"] for s in topics] == ["прямі переговори між Україною та Росією"]
 
 
+def test_topics_are_matched_to_sentences_by_e5_similarity() -> None:
+    from pipeline.nlp.e5.topics import E5TopicMatcher
+    from pipeline.nlp.text import sentences
+
+    body = seed_article()["body"]
+    texts = [body[s:e] for s, e in sentences(body)]
+    chosen = E5TopicMatcher(threads=1).select(
+        "прямі переговори між Україною та Росією", texts, "uk"
+    )
+    assert len(chosen) == 3
+    assert "ми за початок прямих переговорів на найвищому рівні" in texts[chosen[0]]
+
+
 def test_missing_heads_name_the_fix(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="pipeline train ner"):
         head_folder("ner", str(tmp_path))

@@ -116,3 +116,23 @@ def load_tokenizer(base_dir: Path | None = None) -> PreTrainedTokenizerFast:
     # fix_mistral_regex=False: transformers 4.57 guesses a Mistral tokenizer for any local
     # folder and warns; ours is XLM-R's unigram tokenizer and has no such regex.
     return AutoTokenizer.from_pretrained(ensure_base_model(base_dir), fix_mistral_regex=False)
+
+
+def export_hf(head_dir: Path, out: Path, base_dir: Path | None = None) -> Path:
+    """A token head merged into a standard `BertForTokenClassification` folder, for tools that
+    expect one (the Hugging Face pipeline baseline, ONNX export). Sequence heads mean-pool,
+    which no standard class does, so they are not exported."""
+    from transformers import BertForTokenClassification
+
+    model = E5Classifier.load(head_dir, base_dir).for_inference()
+    if model.config.task != "token":
+        raise ValueError(f"{head_dir} is a {model.config.task} head; only token heads export")
+    config = model.encoder.config
+    config.id2label = dict(enumerate(model.config.labels))
+    config.label2id = {label: i for i, label in enumerate(model.config.labels)}
+    exported = BertForTokenClassification(config)
+    exported.bert.load_state_dict(model.encoder.state_dict())
+    exported.classifier.load_state_dict(model.classifier.state_dict())
+    exported.save_pretrained(out)
+    load_tokenizer(base_dir).save_pretrained(out)
+    return out

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from pipeline.settings import PROJECT_ROOT, Settings
 
+TASK_NAMES = ("ner", "stance")  # pipeline.train.tasks.TASKS, without importing torch at start-up
 DEMO_SEED = PROJECT_ROOT / "seeds" / "000_25d5417d1e5c359d.jsonl"
 err = Console(stderr=True, soft_wrap=True)
 
@@ -94,23 +95,12 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.train.loop import read_sources
+    from pipeline.train.tasks import train_task
 
-    if args.task == "ner":
-        from pipeline.train.ner import NerTrainConfig as Config
-        from pipeline.train.ner import train_ner as train
-        from pipeline.train.ner_data import load
-    else:
-        from pipeline.train.stance import StanceTrainConfig as Config
-        from pipeline.train.stance import train_stance as train
-        from pipeline.train.stance_data import load_stance as load
-
-    config = Config(batch_tokens=args.batch_tokens, seed=args.seed)
-    config.sources = args.sources or config.sources
-    config.epochs = args.epochs or config.epochs
-    examples = read_sources(config.sources, load, args.data, config.seed)
-    err.print(f"{len(examples)} training examples from {', '.join(config.sources)}")
-    path = train(config, examples, args.out, resume=args.resume)
+    path = train_task(
+        args.task, args.data, args.out, sources=args.sources, epochs=args.epochs,
+        batch_tokens=args.batch_tokens, seed=args.seed, resume=args.resume, log=err.print,
+    )  # fmt: skip
     err.print(f"trained head saved to {path}")
     return 0
 
@@ -118,31 +108,9 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     import orjson
 
-    from pipeline.train.loop import read_sources
+    from pipeline.train.tasks import evaluate_task
 
-    if args.task == "ner":
-        from pipeline.nlp.e5.model import HeadConfig
-        from pipeline.train.ner import EVAL_SOURCES, evaluate_ner
-        from pipeline.train.ner_data import load
-
-        labels = sorted({t.split("-", 1)[-1] for t in HeadConfig.read(args.head).labels} - {"O"})
-
-        def evaluate(examples: list) -> dict:
-            scores = evaluate_ner(args.head, examples, labels)
-            return {"summary": f"micro F1 {scores['micro']['f1']:.4f}", **scores}
-    else:
-        from pipeline.train.stance import EVAL_SOURCES, evaluate_stance
-        from pipeline.train.stance_data import load_stance as load
-
-        def evaluate(examples: list) -> dict:
-            scores = evaluate_stance(args.head, examples)
-            summary = f"macro F1 {scores['macro_f1']:.4f}, favor/against F1 {scores['pn_f1']:.4f}"
-            return {"summary": summary, **scores}
-
-    report = {}
-    for source in args.sources or EVAL_SOURCES:
-        report[source] = evaluate(read_sources([source], load, args.data, seed=0))
-        err.print(f"{source}: {report[source]['summary']}")
+    report = evaluate_task(args.task, args.head, args.data, args.sources, log=err.print)
     sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
     return 0
 
@@ -151,7 +119,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     import orjson
     import torch
 
-    from pipeline.bench.model import bench_ner, bench_texts
+    from pipeline.bench.model import bench_ner, bench_texts, format_report
     from pipeline.nlp.e5 import head_folder
 
     if settings.torch_threads > 0:
@@ -162,19 +130,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(result) + b"\n")
     else:
-        out = Console()
-        out.print(
-            f"{result['articles']} articles, {result['tokens']} tokens, {result['threads']} threads"
-        )
-        out.print(
-            f"naive HF pipeline, one at a time: {result['naive_tokens_per_s']:>8.0f} tokens/s"
-            f"  {result['naive_articles_per_s']:.2f} articles/s"
-        )
-        out.print(
-            f"ours, batched:                    {result['ours_tokens_per_s']:>8.0f} tokens/s"
-            f"  {result['ours_articles_per_s']:.2f} articles/s"
-        )
-        out.print(f"ratio: {result['speedup']:.2f}x")
+        Console().print(format_report(result))
     return 0
 
 
@@ -228,7 +184,7 @@ def parser() -> argparse.ArgumentParser:
     tag.set_defaults(run=cmd_tag)
 
     train = sub.add_parser("train", help="train an e5 head (NER or stance) on labelled data")
-    train.add_argument("task", choices=["ner", "stance"])
+    train.add_argument("task", choices=TASK_NAMES)
     train.add_argument("--data", type=Path, required=True, help="the labelled data folder")
     train.add_argument("--out", type=Path, required=True, help="checkpoints and the result")
     train.add_argument("--sources", nargs="+", help="name:split[:cap] items (default: all)")
@@ -239,7 +195,7 @@ def parser() -> argparse.ArgumentParser:
     train.set_defaults(run=cmd_train)
 
     evaluate = sub.add_parser("eval", help="F1 of a trained head on held-out data")
-    evaluate.add_argument("task", choices=["ner", "stance"])
+    evaluate.add_argument("task", choices=TASK_NAMES)
     evaluate.add_argument("--head", type=Path, required=True, help="a trained head folder")
     evaluate.add_argument("--data", type=Path, required=True)
     evaluate.add_argument("--sources", nargs="+", help="name:split items (default: test sets)")

@@ -63,3 +63,17 @@ def bench_ner(head_dir: Path, texts: list[str], base_dir: Path | None = None) ->
         "ours_articles_per_s": round(len(texts) / ours_s, 3),
         "speedup": round(naive_s / ours_s, 2),
     }
+
+
+def format_report(result: dict[str, float]) -> str:
+    return "\n".join(
+        [
+            f"{result['articles']} articles, {result['tokens']} tokens, "
+            f"{result['threads']} threads",
+            f"naive HF pipeline, one at a time: {result['naive_tokens_per_s']:>8.0f} tokens/s  "
+            f"{result['naive_articles_per_s']:.2f} articles/s",
+            f"ours, batched:                    {result['ours_tokens_per_s']:>8.0f} tokens/s  "
+            f"{result['ours_articles_per_s']:.2f} articles/s",
+            f"ratio: {result['speedup']:.2f}x",
+        ]
+    )

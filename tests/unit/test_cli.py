@@ -1,0 +1,33 @@
+"""The command line parses what the README documents."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.cli import TASK_NAMES, parser
+
+
+def test_task_names_match_the_trainable_tasks() -> None:
+    from pipeline.train.tasks import TASKS
+
+    assert set(TASK_NAMES) == set(TASKS)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["kafka", "start"],
+        ["worker"],
+        ["produce", "seeds/"],
+        ["tail", "--topic", "articles.dlq", "--from-beginning", "--max", "3", "--timeout", "5"],
+        ["tag", "-", "--format", "pretty"],
+        ["train", "ner", "--data", "../shared/data", "--out", "x", "--resume"],
+        ["eval", "stance", "--head", "h", "--data", "d"],
+        ["bench", "model", "--json"],
+        ["demo"],
+        ["down"],
+    ],
+)
+def test_documented_commands_parse(argv: list[str]) -> None:
+    args = parser().parse_args(argv)
+    assert callable(args.run)

@@ -8,11 +8,13 @@ from pathlib import Path
 
 from rich.console import Console
 
+from pipeline.render import messages_console, problem
 from pipeline.settings import PROJECT_ROOT, Settings
 
+E5_BACKENDS = ("torch", "onnx-fp32", "onnx-int8")  # pipeline.nlp.e5.onnx.BACKENDS
 TASK_NAMES = ("ner", "stance")  # pipeline.train.tasks.TASKS, without importing torch at start-up
 DEMO_SEED = PROJECT_ROOT / "seeds" / "000_25d5417d1e5c359d.jsonl"
-err = Console(stderr=True, soft_wrap=True)
+err = messages_console()
 
 
 def cmd_kafka(args: argparse.Namespace, settings: Settings) -> int:
@@ -30,7 +32,7 @@ def cmd_kafka(args: argparse.Namespace, settings: Settings) -> int:
             err.print(f"Kafka {'answers' if up else 'is not answering'}; pid {broker.pid()}")
             return 0 if up else 1
     except BrokerError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        problem(err, "error:", str(exc))
         return 1
     return 0
 
@@ -48,9 +50,9 @@ def cmd_produce(args: argparse.Namespace, settings: Settings) -> int:
 
     report = produce_files(args.paths, settings)
     for origin, reason in report.invalid:
-        err.print(f"[red]invalid[/red] {origin}: {reason}")
+        problem(err, "invalid", f"{origin}: {reason}")
     for origin, reason in report.failed:
-        err.print(f"[red]not sent[/red] {origin}: {reason}")
+        problem(err, "not sent", f"{origin}: {reason}")
     rate = report.sent / report.seconds if report.seconds else 0.0
     err.print(
         f"sent {report.sent} to {settings.topic_articles} in {report.seconds:.2f} s "
@@ -110,7 +112,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     from pipeline.train.tasks import evaluate_task
 
-    report = evaluate_task(args.task, args.head, args.data, args.sources, log=err.print)
+    report = evaluate_task(
+        args.task, args.head, args.data, args.sources, backend=args.backend, log=err.print
+    )
     sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
     return 0
 
@@ -125,7 +129,8 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     if settings.torch_threads > 0:
         torch.set_num_threads(settings.torch_threads)
     texts = bench_texts(args.data, args.articles)
-    result = bench_ner(head_folder("ner", settings.ner_model), texts, settings.model_cache)
+    head = head_folder("ner", settings.ner_model)
+    result = bench_ner(head, texts, settings.model_cache, settings.e5_backend)
     result["threads"] = torch.get_num_threads()
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(result) + b"\n")
@@ -199,6 +204,7 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--head", type=Path, required=True, help="a trained head folder")
     evaluate.add_argument("--data", type=Path, required=True)
     evaluate.add_argument("--sources", nargs="+", help="name:split items (default: test sets)")
+    evaluate.add_argument("--backend", choices=E5_BACKENDS, default="torch")
     evaluate.set_defaults(run=cmd_eval)
 
     bench = sub.add_parser("bench", help="benchmarks (ratios against a same-run baseline)")

@@ -37,6 +37,7 @@ class Enricher:
             topics=settings.stance_topics,
             threads=settings.torch_threads,
             base_dir=settings.model_cache,
+            backend=settings.e5_backend,
         )
         enricher = cls(tagger, settings.languages)
         langid.detector(enricher.languages)

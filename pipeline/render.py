@@ -13,6 +13,17 @@ from rich.text import Text
 STANCE_STYLE = {"favor": "green", "against": "red", "neutral": "yellow"}
 
 
+def messages_console() -> Console:
+    """stderr, printing text as given: no markup, emoji codes or highlighting in file names,
+    reasons or source names (`panx:train:5000` must not become an emoji)."""
+    return Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
+
+
+def problem(console: Console, kind: str, message: str) -> None:
+    """One problem line: the kind in red, then the message verbatim."""
+    console.print(Text.assemble((kind, "red"), " ", message))
+
+
 def enriched_panel(record: dict[str, Any]) -> Panel:
     """Title, language, entities grouped by label, stances."""
     lines = Text()
@@ -32,7 +43,7 @@ def enriched_panel(record: dict[str, Any]) -> Panel:
                 f"{name} ×{n}" if n > 1 else name
                 for name, n in sorted(grouped[label].items(), key=lambda kv: -kv[1])
             )
-            table.add_row(Text(label, style="bold cyan"), names)
+            table.add_row(Text(label, style="bold cyan"), Text(names))
         body.append(table)
     else:
         body.append(Text("no entities", style="dim"))
@@ -41,7 +52,7 @@ def enriched_panel(record: dict[str, Any]) -> Panel:
         for stance in record["stance"]:
             style = STANCE_STYLE.get(stance["label"], "")
             table.add_row(
-                stance["target"],
+                Text(stance["target"]),
                 stance["target_type"],
                 Text(stance["label"], style=style),
                 f"{stance['score']:.2f}",

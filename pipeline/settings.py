@@ -52,12 +52,17 @@ class Settings:
     )
     web_host: str = _setting("WEB_HOST", "127.0.0.1", "web view bind address")
     web_port: int = _setting("WEB_PORT", "6066", "web view port", int)
-    tagger: str = _setting("TAGGER", "null", "tagging backend: `e5`, `hf` or `null` (no model)")
+    tagger: str = _setting("TAGGER", "e5", "tagging backend: `e5`, `hf` or `null` (no model)")
     ner_model: str = _setting(
         "NER_MODEL", "", "`hf`: token-classification model, hub id or path; `e5`: a head folder"
     )
     stance_model: str = _setting(
         "STANCE_MODEL", "", "`hf`: NLI model, hub id or path; `e5`: a head folder"
+    )
+    e5_backend: str = _setting(
+        "E5_BACKEND",
+        "onnx-int8",
+        "`e5`: `onnx-int8` (exported and quantised on first use, cached), `onnx-fp32` or `torch`",
     )
     model_cache: Path | None = _setting(
         "MODEL_CACHE",

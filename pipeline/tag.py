@@ -11,7 +11,7 @@ from rich.console import Console
 
 from pipeline.contracts import InputRecord, InvalidArticle, check_article, read_inputs, read_lines
 from pipeline.enrich import Enricher
-from pipeline.render import print_pretty
+from pipeline.render import messages_console, print_pretty, problem
 from pipeline.settings import Settings
 
 
@@ -25,7 +25,7 @@ def _records(inputs: Sequence[str]) -> Iterator[InputRecord]:
 
 def tag_inputs(inputs: Sequence[str], settings: Settings, pretty: bool = False) -> int:
     """Enrich each valid input in batches of settings.batch_size; exit status 1 if any failed."""
-    err = Console(stderr=True, soft_wrap=True)
+    err = messages_console()
     enricher = Enricher.from_settings(settings)
     out = Console()
     failures = 0
@@ -37,7 +37,7 @@ def tag_inputs(inputs: Sequence[str], settings: Settings, pretty: bool = False) 
         for (origin, _), result in zip(batch, results, strict=True):
             if isinstance(result, Exception):
                 failures += 1
-                err.print(f"[red]failed[/red] {origin}: tagger: {type(result).__name__}: {result}")
+                problem(err, "failed", f"{origin}: tagger: {type(result).__name__}: {result}")
             elif pretty:
                 print_pretty(out, result)
             else:
@@ -52,7 +52,7 @@ def tag_inputs(inputs: Sequence[str], settings: Settings, pretty: bool = False) 
             batch.append((record.origin, check_article(record.article, settings.max_body_bytes)))
         except InvalidArticle as exc:
             failures += 1
-            err.print(f"[red]invalid[/red] {record.origin}: {exc.reason}")
+            problem(err, "invalid", f"{record.origin}: {exc.reason}")
         if len(batch) >= settings.batch_size:
             flush()
     flush()

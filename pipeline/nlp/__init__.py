@@ -19,11 +19,13 @@ def load_tagger(
     topics: Sequence[str] = (),
     threads: int = 0,
     base_dir: Path | None = None,
+    backend: str = "onnx-int8",
 ) -> Tagger:
     """Build the configured tagger.
 
     `e5`: our heads on the e5-small base (model paths default to the heads shipped in the
-    package; base_dir is where the converted base is cached). `hf`: any Hugging Face models,
+    package; base_dir is where the converted base is cached; backend: torch or ONNX Runtime,
+    see pipeline.nlp.e5.onnx). `hf`: any Hugging Face models,
     at least one of the two. `null`: no model.
     """
     if name == "null":
@@ -45,7 +47,8 @@ def load_tagger(
     from pipeline.nlp.e5 import E5EntityRecognizer, E5Stance, head_folder, share_embeddings
     from pipeline.nlp.e5.topics import E5TopicMatcher
 
-    ner = E5EntityRecognizer(head_folder("ner", ner_model), base_dir)
-    stance = E5Stance(head_folder("stance", stance_model), base_dir)
-    share_embeddings(ner.model, stance.model)
+    ner = E5EntityRecognizer(head_folder("ner", ner_model), base_dir, backend=backend)
+    stance = E5Stance(head_folder("stance", stance_model), base_dir, backend=backend)
+    if backend == "torch":
+        share_embeddings(ner.model, stance.model)
     return ModelTagger(ner, stance, topics, E5TopicMatcher(threads))

@@ -140,10 +140,14 @@ def span_scores(
 
 
 def evaluate_ner(
-    head_dir: Path, examples: Sequence[NerExample], labels: Sequence[str], batch: int = 256
+    head_dir: Path,
+    examples: Sequence[NerExample],
+    labels: Sequence[str],
+    backend: str = "torch",
+    batch: int = 256,
 ) -> dict[str, dict[str, float]]:
     """Scores of the full inference path (sentences, windows, word snapping) on examples."""
-    recognizer = E5EntityRecognizer(head_dir)
+    recognizer = E5EntityRecognizer(head_dir, backend=backend)
     predicted = []
     for i in tqdm(range(0, len(examples), batch), desc="eval", unit="batch", dynamic_ncols=True):
         texts = [e.text for e in examples[i : i + batch]]

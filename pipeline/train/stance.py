@@ -67,8 +67,10 @@ def f1_scores(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, float]
     return result
 
 
-def evaluate_stance(head_dir: Path, examples: Sequence[StanceExample], batch: int = 256) -> dict:
-    classifier = E5Stance(head_dir)
+def evaluate_stance(
+    head_dir: Path, examples: Sequence[StanceExample], backend: str = "torch", batch: int = 256
+) -> dict:
+    classifier = E5Stance(head_dir, backend=backend)
     predicted: list[str] = []
     for i in tqdm(range(0, len(examples), batch), desc="eval", unit="batch", dynamic_ncols=True):
         chunk = examples[i : i + batch]

@@ -18,17 +18,17 @@ class Task:
     load: Callable[[str, str, Path], list]
     train: Callable[..., Path]
     eval_sources: tuple[str, ...]
-    evaluate: Callable[[Path, Sequence[Any]], dict]
+    evaluate: Callable[[Path, Sequence[Any], str], dict]
 
 
-def _evaluate_ner(head: Path, examples: Sequence[Any]) -> dict:
+def _evaluate_ner(head: Path, examples: Sequence[Any], backend: str) -> dict:
     labels = sorted({t.split("-", 1)[-1] for t in HeadConfig.read(head).labels} - {"O"})
-    scores = ner.evaluate_ner(head, examples, labels)
+    scores = ner.evaluate_ner(head, examples, labels, backend)
     return {"summary": f"micro F1 {scores['micro']['f1']:.4f}", **scores}
 
 
-def _evaluate_stance(head: Path, examples: Sequence[Any]) -> dict:
-    scores = stance.evaluate_stance(head, examples)
+def _evaluate_stance(head: Path, examples: Sequence[Any], backend: str) -> dict:
+    scores = stance.evaluate_stance(head, examples, backend)
     summary = f"macro F1 {scores['macro_f1']:.4f}, favor/against F1 {scores['pn_f1']:.4f}"
     return {"summary": summary, **scores}
 
@@ -62,12 +62,13 @@ def train_task(
 
 def evaluate_task(
     name: str, head: Path, data_dir: Path, sources: Sequence[str] | None = None,
-    log: Callable[[str], None] = print,
+    backend: str = "torch", log: Callable[[str], None] = print,
 ) -> dict[str, dict]:  # fmt: skip
     """Scores of a head on each held-out source (default: the task's evaluation sets)."""
     task = TASKS[name]
     report = {}
     for source in sources or task.eval_sources:
-        report[source] = task.evaluate(head, read_sources([source], task.load, data_dir, seed=0))
+        examples = read_sources([source], task.load, data_dir, seed=0)
+        report[source] = task.evaluate(head, examples, backend)
         log(f"{source}: {report[source]['summary']}")
     return report

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.cli import TASK_NAMES, parser
+from pipeline.cli import E5_BACKENDS, TASK_NAMES, parser
 
 
-def test_task_names_match_the_trainable_tasks() -> None:
+def test_choices_match_what_the_code_offers() -> None:
+    from pipeline.nlp.e5.onnx import BACKENDS
     from pipeline.train.tasks import TASKS
 
     assert set(TASK_NAMES) == set(TASKS)
+    assert E5_BACKENDS == BACKENDS
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from peft import LoraConfig, get_peft_model
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerFast
+from transformers.utils import logging as hf_logging
 
 from pipeline.nlp.e5.convert import ensure_base_model
 
@@ -43,7 +44,6 @@ class HeadConfig:
             "output.dense",
         ]
     )
-    max_length: int = 512
     version: str = "untrained"
 
     @classmethod
@@ -59,7 +59,7 @@ class E5Classifier(nn.Module):
         """base_dir: where the converted base is cached (built there on first use)."""
         super().__init__()
         self.config = config
-        base = BertModel.from_pretrained(ensure_base_model(base_dir), add_pooling_layer=False)
+        base = _load_base(base_dir)
         base.requires_grad_(False)
         layers = range(config.first_adapted_layer, base.config.num_hidden_layers)
         lora = LoraConfig(
@@ -110,6 +110,17 @@ class E5Classifier(nn.Module):
         self.encoder = self.encoder.merge_and_unload()
         self.requires_grad_(False)
         return self.eval()
+
+
+def _load_base(base_dir: Path | None) -> BertModel:
+    """The base without its pooler (e5 mean-pools; the converted folder's pooler is zeros),
+    quiet about the pooler weights it therefore skips."""
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        return BertModel.from_pretrained(ensure_base_model(base_dir), add_pooling_layer=False)
+    finally:
+        hf_logging.set_verbosity(verbosity)
 
 
 def load_tokenizer(base_dir: Path | None = None) -> PreTrainedTokenizerFast:

@@ -13,7 +13,8 @@ from pathlib import Path
 import torch
 from transformers import PreTrainedTokenizerFast
 
-from pipeline.nlp.e5.model import E5Classifier, HeadConfig, load_tokenizer
+from pipeline.nlp.e5.model import HeadConfig, load_tokenizer
+from pipeline.nlp.e5.onnx import load_classifier
 from pipeline.nlp.spans import decode_bio, merge_spans
 from pipeline.nlp.text import sentences, snap_to_words
 from pipeline.nlp.types import EntitySpan, ModelInfo
@@ -78,11 +79,18 @@ def pad_batch(batch: Sequence[list[int]], pad_id: int) -> tuple[torch.Tensor, to
 class E5EntityRecognizer:
     """The EntityRecognizer backed by a trained e5 token head (see `pipeline train ner`)."""
 
-    def __init__(self, head_dir: Path, base_dir: Path | None = None, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        head_dir: Path,
+        base_dir: Path | None = None,
+        batch_size: int = 32,
+        backend: str = "torch",
+    ) -> None:
+        """backend: "torch", or an ONNX Runtime export, "onnx-int8" or "onnx-fp32"."""
         config = HeadConfig.read(head_dir)
         self.tags = config.labels
         self.info = ModelInfo("ner", f"e5-small+{head_dir.name}", config.version)
-        self.model = E5Classifier.load(head_dir, base_dir).for_inference()
+        self.model = load_classifier(head_dir, base_dir, backend)
         self.tokenizer = load_tokenizer(base_dir)
         self.batch_size = batch_size
 

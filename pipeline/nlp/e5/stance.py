@@ -8,8 +8,9 @@ from pathlib import Path
 import torch
 from transformers import PreTrainedTokenizerFast
 
-from pipeline.nlp.e5.model import E5Classifier, HeadConfig, load_tokenizer
+from pipeline.nlp.e5.model import HeadConfig, load_tokenizer
 from pipeline.nlp.e5.ner import pad_batch
+from pipeline.nlp.e5.onnx import load_classifier
 from pipeline.nlp.types import ModelInfo, StanceScore
 
 MAX_TOKENS = 256  # target + evidence sentences; longer evidence is cut at the end
@@ -34,11 +35,18 @@ def encode_pairs(
 class E5Stance:
     """The StanceClassifier backed by a trained e5 sequence head (see `pipeline train stance`)."""
 
-    def __init__(self, head_dir: Path, base_dir: Path | None = None, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        head_dir: Path,
+        base_dir: Path | None = None,
+        batch_size: int = 32,
+        backend: str = "torch",
+    ) -> None:
+        """backend: "torch", or an ONNX Runtime export, "onnx-int8" or "onnx-fp32"."""
         config = HeadConfig.read(head_dir)
         self.labels = config.labels
         self.info = ModelInfo("stance", f"e5-small+{head_dir.name}", config.version)
-        self.model = E5Classifier.load(head_dir, base_dir).for_inference()
+        self.model = load_classifier(head_dir, base_dir, backend)
         self.tokenizer = load_tokenizer(base_dir)
         self.batch_size = batch_size
 

@@ -1,0 +1,129 @@
+"""ONNX Runtime backend for the e5 heads: the merged head exported once, int8 by default.
+
+Serving then runs ONNX Runtime's integer matmuls instead of torch's fp32 ones. Exports are
+cached by a digest of everything they are built from, so a retrained head or a new base is
+exported again, and an unchanged one is read straight from the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import onnxruntime as ort
+import torch
+from onnxruntime.quantization import QuantType, quantize_dynamic
+
+from pipeline.nlp.e5.convert import MARKER_FILE, default_cache_dir, ensure_base_model
+from pipeline.nlp.e5.model import HEAD_FILE, WEIGHTS_FILE, E5Classifier
+
+BACKENDS = ("torch", "onnx-fp32", "onnx-int8")
+OPSET = 17
+# Per-channel int8 weights of every MatMul and Gather, the 250k×384 word embedding included:
+# a quarter of the fp32 size, and per-channel scales keep the tags closer to fp32 than one
+# scale per tensor (measured on held-out NER sentences).
+QUANTIZATION = {"weight_type": QuantType.QInt8, "per_channel": True}
+
+
+class OnnxClassifier:
+    """An exported head in an ONNX Runtime CPU session, called like `E5Classifier` (torch
+    tensors in, torch logits out) so the recognizers' code does not change."""
+
+    def __init__(self, path: Path, threads: int = 0) -> None:
+        """threads: intra-op threads; 0 lets ONNX Runtime use every physical core."""
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads > 0:
+            options.intra_op_num_threads = threads
+        # Idle workers sleep instead of spinning: the CPU is shared with the other head, the
+        # topic model and the consumer (faster here too when the cores are busy).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        feeds = {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()}
+        (logits,) = self.session.run(["logits"], feeds)
+        return torch.from_numpy(logits)
+
+
+def load_classifier(
+    head_dir: Path, base_dir: Path | None = None, backend: str = "torch"
+) -> E5Classifier | OnnxClassifier:
+    """The head for inference on the chosen backend. ONNX sessions use as many threads as
+    torch is set to, so one thread setting governs both."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "torch":
+        return E5Classifier.load(head_dir, base_dir).for_inference()
+    path = build_onnx(head_dir, onnx_cache_dir(base_dir), base_dir, backend == "onnx-int8")
+    return OnnxClassifier(path, torch.get_num_threads())
+
+
+def onnx_cache_dir(base_dir: Path | None = None) -> Path:
+    """Exports are kept beside the base they were built on."""
+    return Path(base_dir or default_cache_dir()).parent / "e5-onnx"
+
+
+def build_onnx(
+    head_dir: Path, cache_dir: Path, base_dir: Path | None = None, quantize: bool = True
+) -> Path:
+    """The head merged into its base as one ONNX file under cache_dir, exported (and
+    quantised) unless a file of the same digest is there; built in a temporary folder and
+    renamed into place, so readers never see half a model."""
+    kind = "int8" if quantize else "fp32"
+    target = cache_dir / f"{head_dir.name}-{_digest(head_dir, base_dir, quantize)}-{kind}.onnx"
+    if target.exists():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.stem}-", dir=cache_dir))
+    try:
+        built = _export(
+            E5Classifier.load(head_dir, base_dir).for_inference(), staging / "fp32.onnx"
+        )
+        if quantize:
+            quantize_dynamic(built, staging / "int8.onnx", **QUANTIZATION)
+            built = staging / "int8.onnx"
+        os.replace(built, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _digest(head_dir: Path, base_dir: Path | None, quantize: bool) -> str:
+    """Of the head's files, the base's source marker and the export recipe."""
+    digest = hashlib.sha256(f"opset={OPSET} quantize={quantize and QUANTIZATION}".encode())
+    for path in (
+        head_dir / WEIGHTS_FILE,
+        head_dir / HEAD_FILE,
+        ensure_base_model(base_dir) / MARKER_FILE,
+    ):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _export(model: E5Classifier, path: Path) -> Path:
+    """The TorchScript exporter: still in torch 2.15, needs no onnxscript, and traces the
+    attention-mask arithmetic into plain ops. Traced on a padded batch of two so that no
+    shape or all-ones mask is baked in."""
+    input_ids = torch.tensor([[0, 581, 6, 2, 1], [0, 581, 6, 5, 2]])
+    attention_mask = torch.tensor([[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]])
+    axes = {0: "batch", 1: "tokens"}
+    logits_axes = axes if model.config.task == "token" else {0: "batch"}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)  # legacy exporter
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)  # constant 1.0
+        torch.onnx.export(
+            model,
+            (input_ids, attention_mask),
+            str(path),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": logits_axes},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    return path

@@ -1,0 +1,23 @@
+"""The model benchmark runs both taggers on the same texts and reports their ratio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.bench.model import bench_ner, bench_texts, format_report
+
+
+def test_bench_texts_fall_back_to_the_seeds(tmp_path: Path) -> None:
+    texts = bench_texts(tmp_path, 3)  # no SlavicNER here
+    assert len(texts) == 3 and texts[0].startswith("Казахстан не є посередником")
+
+
+def test_bench_ner_times_naive_and_batched_tagging(e5_ner_head: Path) -> None:
+    texts = bench_texts(None, 2)
+    result = bench_ner(e5_ner_head, texts)
+    assert result["articles"] == 2 and result["tokens"] > 1000
+    assert result["naive_s"] > 0 and result["ours_s"] > 0
+    assert result["speedup"] == pytest.approx(result["naive_s"] / result["ours_s"], abs=0.05)
+    assert "ratio:" in format_report({**result, "threads": 1})

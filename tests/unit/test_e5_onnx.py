@@ -1,0 +1,124 @@
+"""The ONNX Runtime backend of the e5 heads: a cached export, its fidelity to torch, and the
+recognizers running on it.
+
+Exports hold the real e5 base (470 MB fp32, 118 MB int8), so each is built once per module
+into one cache folder and reused by the tests after it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from pipeline.nlp.e5 import onnx as e5_onnx
+from pipeline.nlp.e5.model import WEIGHTS_FILE, E5Classifier, load_tokenizer
+from pipeline.nlp.e5.ner import E5EntityRecognizer, pad_batch, windows
+from pipeline.nlp.e5.onnx import OnnxClassifier, build_onnx, load_classifier
+from pipeline.nlp.e5.stance import E5Stance
+
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_25d5417d1e5c359d.jsonl"
+BODY = json.loads(SEED.read_text(encoding="utf-8"))["body"]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Removed afterwards rather than left to pytest: the exports come to about 1.6 GB."""
+    folder = tmp_path_factory.mktemp("onnx")
+    yield folder
+    shutil.rmtree(folder)
+
+
+@pytest.fixture(scope="module")
+def seed_batch() -> tuple[torch.Tensor, torch.Tensor]:
+    """The seed article's sentence windows as one right-padded batch, as NER feeds them."""
+    tokenizer = load_tokenizer()
+    return pad_batch([w.input_ids for w in windows(tokenizer, [BODY])], tokenizer.pad_token_id)
+
+
+@torch.inference_mode()
+def torch_logits(head: Path, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    return E5Classifier.load(head).for_inference()(*batch)
+
+
+def test_build_is_cached_and_rebuilt_when_the_head_changes(
+    e5_ner_head: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache logic alone, with a stand-in export: the tests below export for real."""
+    exported: list[Path] = []
+
+    def export(model: E5Classifier, path: Path) -> Path:
+        exported.append(path)
+        path.write_bytes(b"onnx")
+        return path
+
+    monkeypatch.setattr(e5_onnx, "_export", export)
+    head = shutil.copytree(e5_ner_head, tmp_path / "head")
+    cache = tmp_path / "cache"
+    built = build_onnx(head, cache, quantize=False)
+    mtime = built.stat().st_mtime_ns
+    assert build_onnx(head, cache, quantize=False) == built
+    assert built.stat().st_mtime_ns == mtime and len(exported) == 1
+    state = load_file(head / WEIGHTS_FILE)
+    state["classifier.bias"] += 1.0
+    save_file(state, head / WEIGHTS_FILE)
+    rebuilt = build_onnx(head, cache, quantize=False)
+    assert rebuilt != built and len(exported) == 2
+    assert sorted(cache.iterdir()) == sorted([built, rebuilt])  # no staging folder left
+
+
+@pytest.mark.parametrize("head_fixture", ["e5_ner_head", "e5_stance_head"])
+def test_fp32_export_matches_torch(
+    head_fixture: str,
+    cache: Path,
+    seed_batch: tuple[torch.Tensor, torch.Tensor],
+    request: pytest.FixtureRequest,
+) -> None:
+    head = request.getfixturevalue(head_fixture)
+    expected = torch_logits(head, seed_batch)
+    logits = OnnxClassifier(build_onnx(head, cache, quantize=False))(*seed_batch)
+    assert logits.shape == expected.shape  # [B, T, L] for NER, [B, L] for stance
+    assert (logits - expected).abs().max() < 1e-3
+
+
+def test_int8_tags_agree_with_torch(
+    e5_ner_head: Path, cache: Path, seed_batch: tuple[torch.Tensor, torch.Tensor]
+) -> None:
+    int8 = build_onnx(e5_ner_head, cache)
+    assert int8.stat().st_size < build_onnx(e5_ner_head, cache, quantize=False).stat().st_size / 3
+    tokens = seed_batch[1].bool()
+    expected = torch_logits(e5_ner_head, seed_batch).argmax(-1)[tokens]
+    tags = OnnxClassifier(int8, threads=2)(*seed_batch).argmax(-1)[tokens]
+    assert (tags == expected).float().mean() >= 0.9
+
+
+def test_recognizers_run_on_int8(
+    e5_ner_head: Path, e5_stance_head: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(e5_onnx, "onnx_cache_dir", lambda base_dir=None: cache)
+    recognizer = E5EntityRecognizer(e5_ner_head, backend="onnx-int8")
+    assert isinstance(recognizer.model, OnnxClassifier)
+    labels = {tag[2:] for tag in recognizer.tags if tag != "O"}
+    texts = [BODY, "", "Президент Касим-Жомарт Токаєв прибув до Астани."]
+    found = recognizer.predict(texts)
+    assert len(found) == len(texts) and found[1] == []
+    for text, spans in zip(texts, found, strict=True):
+        for span in spans:
+            assert 0 <= span.start < span.end <= len(text) and span.label in labels
+            assert text[span.start : span.end] == text[span.start : span.end].strip()
+            assert 0 < span.score <= 1
+    stance = E5Stance(e5_stance_head, backend="onnx-int8")
+    pairs = [("Токаєв", "Токаєв підтримав переговори."), ("Russia", "A long text. " * 200)]
+    scores = stance.predict(pairs)
+    assert len(scores) == 2
+    assert all(s.label in stance.labels and 1 / 3 <= s.score <= 1 for s in scores)
+
+
+def test_unknown_backend_is_refused(e5_ner_head: Path) -> None:
+    with pytest.raises(ValueError, match="onnx-int8"):
+        load_classifier(e5_ner_head, backend="tensorrt")

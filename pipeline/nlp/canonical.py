@@ -31,11 +31,18 @@ def lemma(word: str, language: str) -> str:
 
 
 def _restore_case(form: str, original: str) -> str:
-    if original.isupper() and len(original) > 1:
-        return form.upper()
-    if original[:1].isupper():
-        return form[:1].upper() + form[1:]
-    return form
+    """The lemma in the casing of the word as written, part by part for hyphenated names."""
+    parts, original_parts = form.split("-"), original.split("-")
+    if len(parts) != len(original_parts):
+        parts, original_parts = [form], [original]
+    restored = []
+    for part, written in zip(parts, original_parts, strict=True):
+        if written.isupper() and len(written) > 1:
+            part = part.upper()
+        elif written[:1].isupper():
+            part = part[:1].upper() + part[1:]
+        restored.append(part)
+    return "-".join(restored)
 
 
 def canonical(text: str, language: str) -> str:

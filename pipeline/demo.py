@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 
-from pipeline.contracts import read_inputs
+from pipeline.contracts import read_inputs, utc_now
 from pipeline.kafka.broker import LocalBroker
-from pipeline.kafka.produce import produce_files
+from pipeline.kafka.produce import produce_records
 from pipeline.kafka.tail import decode, read_topic
 from pipeline.local import WorkerProcess
 from pipeline.render import print_pretty
@@ -28,9 +29,16 @@ def run_demo(settings: Settings, seed: Path) -> int:
             worker.start()
             worker.wait_healthy()
     console.print(f"worker is consuming (log: {worker.log_file})")
-    report = produce_files([seed], settings, progress=False)
+    # A fresh id per run: the pipeline dead-letters ids it has already enriched.
+    run = utc_now()
+    records = [
+        replace(r, article={**r.article, "id": f"{r.article['id']}@{run}"})
+        for r in read_inputs([seed])
+        if r.article
+    ]
+    report = produce_records(records, settings, progress=False)
     console.print(f"produced {report.sent} article(s) from {seed.name}")
-    wanted = {r.article["id"].encode() for r in read_inputs([seed]) if r.article}
+    wanted = {r.article["id"].encode() for r in records}
     found = []
     with console.status("waiting for the enriched article"):
         for record in read_topic(

@@ -12,7 +12,7 @@ import orjson
 from kafka import KafkaProducer
 from tqdm import tqdm
 
-from pipeline.contracts import InvalidArticle, check_article, read_inputs
+from pipeline.contracts import InputRecord, InvalidArticle, check_article, read_inputs
 from pipeline.kafka.admin import INPUT_MAX_BYTES, ensure_topics
 from pipeline.settings import Settings
 
@@ -32,7 +32,14 @@ class ProduceReport:
 def produce_files(
     paths: Iterable[Path], settings: Settings, progress: bool = True
 ) -> ProduceReport:
-    """Send every valid article of the inputs to the articles topic; report the rest."""
+    """Send every valid article of the input files to the articles topic; report the rest."""
+    return produce_records(read_inputs(paths), settings, progress)
+
+
+def produce_records(
+    records: Iterable[InputRecord], settings: Settings, progress: bool = True
+) -> ProduceReport:
+    """Send every valid article to the articles topic, keyed by id; report the rest."""
     ensure_topics(settings)
     report = ProduceReport()
     started = time.perf_counter()
@@ -47,7 +54,7 @@ def produce_files(
     pending = []
     bar = tqdm(unit=" articles", disable=not progress or not sys.stderr.isatty(), leave=False)
     try:
-        for record in read_inputs(paths):
+        for record in records:
             if record.error is not None:
                 report.invalid.append((record.origin, record.error))
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from importlib.metadata import version
+from typing import Any
 
 import pymorphy3
 
@@ -45,12 +46,58 @@ def _restore_case(form: str, original: str) -> str:
     return "-".join(restored)
 
 
-def canonical(text: str, language: str) -> str:
-    """Each word of a uk/ru name in its dictionary form, in the name's own casing."""
+def canonical(text: str, language: str, label: str = "PER") -> str:
+    """A uk/ru name in its dictionary form, in the name's own casing.
+
+    Every part of a person's name is lemmatised (Володимира Зеленського → Володимир
+    Зеленський). Other names are a noun phrase: the adjectives and the first noun go to the
+    nominative, agreeing in gender and number, and what follows the noun stays as written
+    (Верховної Ради України → Верховна Рада України, Сполучених Штатів → Сполучені Штати).
+    """
     text = " ".join(text.split())
     if language not in MORPH_LANGUAGES:
         return _POSSESSIVE.sub("", text) or text
+    if label == "PER":
+        return _WORD.sub(lambda m: _restore_case(lemma(m.group(), language), m.group()), text)
+    return _noun_phrase(text, language)
+
+
+def _noun_phrase(text: str, language: str) -> str:
+    analyzer = _analyzer(language)
+    words = list(_WORD.finditer(text))
+    adjectives: list[Any] = []
+    for index, match in enumerate(words):
+        parses = analyzer.parse(match.group())
+        if {"ADJF", "PRTF"} & parses[0].tag.grammemes:
+            adjectives.append(parses[0])
+            continue
+        if "NOUN" not in parses[0].tag.grammemes:
+            break
+        head = _agreeing(parses, adjectives[-1] if adjectives else None)
+        forms = [_nominative(p) for p in [*adjectives, head]]
+        end = match.end()
+        phrase = [
+            _restore_case(f, w.group()) for f, w in zip(forms, words[: index + 1], strict=True)
+        ]
+        return " ".join(phrase) + text[end:]
+    # No noun to agree with: each word on its own.
     return _WORD.sub(lambda m: _restore_case(lemma(m.group(), language), m.group()), text)
+
+
+def _agreeing(parses: list[Any], adjective: Any) -> Any:
+    """The noun reading that agrees with the adjective before it (Верховної Ради: рада, not
+    рад), else the most likely one."""
+    if adjective is not None:
+        wanted = {g for g in (adjective.tag.case, adjective.tag.number, adjective.tag.gender) if g}
+        for parse in parses:
+            if "NOUN" in parse.tag.grammemes and wanted <= parse.tag.grammemes:
+                return parse
+    return parses[0]
+
+
+def _nominative(parse: Any) -> str:
+    inflected = parse.inflect({"nomn"})
+    return inflected.word if inflected is not None else parse.normal_form
 
 
 def lemmas(text: str, language: str) -> set[str]:

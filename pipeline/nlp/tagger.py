@@ -82,7 +82,7 @@ class ModelTagger:
                         surface,
                         s.label,
                         s.score,
-                        canonical.canonical(surface, language),
+                        canonical.canonical(surface, language, s.label),
                     )
                 )
         return found

@@ -27,6 +27,23 @@ def test_canonical(text: str, language: str, expected: str) -> None:
     assert canonical(text, language) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "label", "expected"),
+    [
+        ("Саудівській Аравії", "uk", "LOC", "Саудівська Аравія"),
+        ("Верховної Ради України", "uk", "ORG", "Верховна Рада України"),
+        ("Сполучених Штатів Америки", "uk", "LOC", "Сполучені Штати Америки"),
+        ("Міністерства закордонних справ", "uk", "ORG", "Міністерство закордонних справ"),
+        ("Государственной думы", "ru", "ORG", "Государственная дума"),
+        ("Fox News", "uk", "ORG", "Fox News"),
+    ],
+)
+def test_other_names_are_noun_phrases_in_agreement(
+    text: str, language: str, label: str, expected: str
+) -> None:
+    assert canonical(text, language, label) == expected
+
+
 def test_topic_lemmas_match_inflected_sentences() -> None:
     topic = lemmas("прямі переговори між Україною та Росією", "uk")
     sentence = lemmas("ми за початок прямих переговорів між Україною та Росією", "uk")

@@ -12,14 +12,17 @@ from pipeline.nlp.e5 import head_folder
 from tests.unit.test_enrich import assert_valid_enriched, seed_article
 
 
-def test_e5_tagger_enriches_the_seed(e5_ner_head: Path, e5_stance_head: Path) -> None:
+@pytest.mark.parametrize("backend", ["torch", "onnx-int8"])
+def test_e5_tagger_enriches_the_seed(e5_ner_head: Path, e5_stance_head: Path, backend: str) -> None:
     tagger = load_tagger(
         "e5",
         ner_model=str(e5_ner_head),
         stance_model=str(e5_stance_head),
         topics=["прямі переговори між Україною та Росією"],
+        backend=backend,
     )
-    assert tagger.ner.model.encoder.embeddings is tagger.stance.model.encoder.embeddings
+    if backend == "torch":  # one copy of the frozen embeddings for both heads
+        assert tagger.ner.model.encoder.embeddings is tagger.stance.model.encoder.embeddings
     article = seed_article()
     (record,) = Enricher(tagger, ("uk", "ru", "en")).enrich([article])
     assert_valid_enriched(record, article)

@@ -49,7 +49,8 @@ class ModelTagger:
         ner_ms = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         queries = [
-            stance_queries(d, e, self.topics) for d, e in zip(docs, all_entities, strict=True)
+            stance_queries(d, e, self.topics, self.matcher)
+            for d, e in zip(docs, all_entities, strict=True)
         ]
         flat = [q for qs in queries for q in qs]
         scores = self.stance.predict([(q.target, q.premise) for q in flat]) if self.stance else []

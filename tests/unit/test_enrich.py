@@ -112,6 +112,24 @@ def test_hf_backend_on_tiny_models(tiny_models: dict[str, Path]) -> None:
     assert any("прямих переговорів" in sentence for sentence in evidence)
 
 
+class LastSentence:
+    """A topic matcher that always picks the last sentence."""
+
+    def select(self, topic: str, texts: Sequence[str], language: str) -> list[int]:
+        return [len(texts) - 1]
+
+
+def test_the_tagger_asks_its_topic_matcher(tiny_models: dict[str, Path]) -> None:
+    from pipeline.nlp.hf import HFNliStance
+    from pipeline.nlp.tagger import ModelTagger
+
+    tagger = ModelTagger(None, HFNliStance(str(tiny_models["nli"])), ["talks"], LastSentence())
+    body = "Kyiv hosted talks. Astana offered to host the next round."
+    (record,) = Enricher(tagger, LANGUAGES).enrich([{"id": "m", "body": body}])
+    (stance,) = record["stance"]
+    assert stance["evidence"] == [{"field": "body", "start": 19, "end": len(body)}]
+
+
 def test_span_targets_are_judged_with_their_sentence(tiny_models: dict[str, Path]) -> None:
     tagger = load_tagger("hf", stance_model=str(tiny_models["nli"]))
     body = "Kyiv hosted talks. Astana offered to host the next round."

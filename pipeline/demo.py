@@ -51,6 +51,8 @@ def run_demo(settings: Settings, seed: Path) -> int:
                 break
     for record in found:
         print_pretty(Console(), record)
+    if wanted:
+        console.print(f"no enriched record within 120 s; see {worker.log_file} and articles.dlq")
     base = f"http://{settings.web_host}:{settings.web_port}"
     console.print(
         f"\nweb view: {base}/  ·  health: {base}/health  ·  performance: {base}/performance/\n"

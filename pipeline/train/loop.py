@@ -35,6 +35,7 @@ class TrainConfig:
     warmup: float = 0.06
     seed: int = 13
     checkpoint_every: int = 50
+    init: str = ""  # a trained head of the same shape to continue from, with a new schedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,7 @@ def train_head(
     total = max(1, int(len(epoch_batches) * config.epochs))
     schedule = [epoch_batches[i % len(epoch_batches)] for i in range(total)]
 
-    model = E5Classifier(head)
+    model = E5Classifier.load(Path(config.init)) if config.init else E5Classifier(head)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.01)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * config.warmup), total)

@@ -48,6 +48,7 @@ TASKS = {
 def train_task(
     name: str, data_dir: Path, out: Path, *, sources: Sequence[str] | None = None,
     epochs: float | None = None, batch_tokens: int = 2048, seed: int = 13, resume: bool = False,
+    init: Path | None = None, lr: float | None = None,
     log: Callable[[str], None] = print,
 ) -> Path:  # fmt: skip
     """Train a task's head on its default sources (or the given ones); returns the head folder."""
@@ -55,6 +56,8 @@ def train_task(
     config = task.config(batch_tokens=batch_tokens, seed=seed)
     config.sources = list(sources or config.sources)
     config.epochs = epochs or config.epochs
+    config.lr = lr or config.lr
+    config.init = str(init or "")
     examples = read_sources(config.sources, task.load, data_dir, config.seed)
     log(f"{len(examples)} training examples from {', '.join(config.sources)}")
     return task.train(config, examples, out, resume=resume)

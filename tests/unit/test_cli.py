@@ -24,6 +24,7 @@ def test_choices_match_what_the_code_offers() -> None:
         ["tail", "--topic", "articles.dlq", "--from-beginning", "--max", "3", "--timeout", "5"],
         ["tag", "-", "--format", "pretty"],
         ["train", "ner", "--data", "../shared/data", "--out", "x", "--resume"],
+        ["train", "stance", "--data", "d", "--out", "x", "--init", "h", "--lr", "1e-4"],
         ["eval", "stance", "--head", "h", "--data", "d"],
         ["bench", "model", "--json"],
         ["demo"],

@@ -80,3 +80,16 @@ def test_training_resumes_from_its_checkpoint(e5_ner_head: Path) -> None:
     config = NerTrainConfig(epochs=3, batch_tokens=256, checkpoint_every=2)
     train_ner(config, NER_EXAMPLES * 2, out, resume=True)  # already at the last step: nothing to do
     assert state.stat().st_mtime_ns == before
+
+
+def test_training_can_continue_from_a_trained_head(e5_ner_head: Path, tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    config = NerTrainConfig(epochs=0.1, batch_tokens=256, lr=1e-12, init=str(e5_ner_head))
+    continued = train_ner(config, NER_EXAMPLES, tmp_path)
+    before, after = (
+        load_file(e5_ner_head / "weights.safetensors"),
+        load_file(continued / "weights.safetensors"),
+    )
+    assert before.keys() == after.keys()
+    assert all((before[k] - after[k]).abs().max() < 1e-6 for k in before)

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from pipeline.nlp.e5.model import E5Classifier, HeadConfig
-from pipeline.nlp.e5.ner import pad_batch
+from pipeline.nlp.e5.runner import pad_batch
 
 T = TypeVar("T")
 IGNORE = -100  # CrossEntropyLoss ignore_index: <s>, </s> and padding of token heads

@@ -18,8 +18,9 @@ from safetensors.torch import load_file, save_file
 
 from pipeline.nlp.e5 import onnx as e5_onnx
 from pipeline.nlp.e5.model import WEIGHTS_FILE, E5Classifier, load_tokenizer
-from pipeline.nlp.e5.ner import E5EntityRecognizer, pad_batch, windows
+from pipeline.nlp.e5.ner import E5EntityRecognizer, windows
 from pipeline.nlp.e5.onnx import OnnxClassifier, build_onnx, load_classifier
+from pipeline.nlp.e5.runner import pad_batch
 from pipeline.nlp.e5.stance import E5Stance
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_25d5417d1e5c359d.jsonl"
@@ -103,7 +104,7 @@ def test_recognizers_run_on_int8(
     monkeypatch.setattr(e5_onnx, "onnx_cache_dir", lambda base_dir=None: cache)
     recognizer = E5EntityRecognizer(e5_ner_head, backend="onnx-int8")
     assert isinstance(recognizer.model, OnnxClassifier)
-    labels = {tag[2:] for tag in recognizer.tags if tag != "O"}
+    labels = {tag[2:] for tag in recognizer.labels if tag != "O"}
     texts = [BODY, "", "Президент Касим-Жомарт Токаєв прибув до Астани."]
     found = recognizer.predict(texts)
     assert len(found) == len(texts) and found[1] == []

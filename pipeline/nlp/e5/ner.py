@@ -13,11 +13,10 @@ from pathlib import Path
 import torch
 from transformers import PreTrainedTokenizerFast
 
-from pipeline.nlp.e5.model import HeadConfig, load_tokenizer
-from pipeline.nlp.e5.onnx import load_classifier
+from pipeline.nlp.e5.runner import HeadRunner
 from pipeline.nlp.spans import decode_bio, merge_spans
 from pipeline.nlp.text import sentences, snap_to_words
-from pipeline.nlp.types import EntitySpan, ModelInfo
+from pipeline.nlp.types import EntitySpan
 
 WINDOW_TOKENS = 128  # content tokens per window, as in training
 
@@ -65,57 +64,29 @@ def windows(
     return result
 
 
-def pad_batch(batch: Sequence[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad token id lists to one tensor, with its attention mask."""
-    width = max(len(ids) for ids in batch)
-    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    for row, item in enumerate(batch):
-        ids[row, : len(item)] = torch.tensor(item)
-        mask[row, : len(item)] = 1
-    return ids, mask
-
-
-class E5EntityRecognizer:
+class E5EntityRecognizer(HeadRunner):
     """The EntityRecognizer backed by a trained e5 token head (see `pipeline train ner`)."""
 
     def __init__(
-        self,
-        head_dir: Path,
-        base_dir: Path | None = None,
-        batch_size: int = 32,
+        self, head_dir: Path, base_dir: Path | None = None, batch_size: int = 32,
         backend: str = "torch",
-    ) -> None:
-        """backend: "torch", or an ONNX Runtime export, "onnx-int8" or "onnx-fp32"."""
-        config = HeadConfig.read(head_dir)
-        self.tags = config.labels
-        self.info = ModelInfo("ner", f"e5-small+{head_dir.name}", config.version)
-        self.model = load_classifier(head_dir, base_dir, backend)
-        self.tokenizer = load_tokenizer(base_dir)
-        self.batch_size = batch_size
+    ) -> None:  # fmt: skip
+        super().__init__("ner", head_dir, base_dir, batch_size, backend)
 
     def predict(self, texts: Sequence[str]) -> list[list[EntitySpan]]:
         found: list[list[EntitySpan]] = [[] for _ in texts]
         items = windows(self.tokenizer, texts)
-        order = sorted(range(len(items)), key=lambda k: len(items[k].input_ids))
-        for b in range(0, len(order), self.batch_size):
-            batch = [items[k] for k in order[b : b + self.batch_size]]
-            probs = self._forward([w.input_ids for w in batch])
-            for window, window_probs in zip(batch, probs, strict=True):
-                found[window.text_index] += self._spans(
-                    texts[window.text_index], window, window_probs
-                )
+        for rows, probs in self.probabilities([w.input_ids for w in items]):
+            for k, window_probs in zip(rows, probs, strict=True):
+                window = items[k]
+                text = texts[window.text_index]
+                found[window.text_index] += self._spans(text, window, window_probs)
         return [merge_spans(spans) for spans in found]
-
-    @torch.inference_mode()
-    def _forward(self, batch: list[list[int]]) -> torch.Tensor:
-        ids, mask = pad_batch(batch, self.tokenizer.pad_token_id)
-        return self.model(ids, mask).softmax(-1)
 
     def _spans(self, text: str, window: Window, probs: torch.Tensor) -> list[EntitySpan]:
         content = probs[1 : 1 + len(window.offsets)]  # skip <s>; padding lies beyond
         scores, best = content.max(-1)
-        tags = [self.tags[int(i)] for i in best]
+        tags = [self.labels[int(i)] for i in best]
         spans = []
         for span in decode_bio(tags, scores.tolist(), window.offsets):
             start, end = snap_to_words(text, span.start, span.end)

@@ -1,0 +1,59 @@
+"""What every e5 head does at inference: load on a backend, batch inputs of similar length,
+return class probabilities."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import torch
+
+from pipeline.nlp.e5.model import HeadConfig, load_tokenizer
+from pipeline.nlp.e5.onnx import load_classifier
+from pipeline.nlp.types import ModelInfo
+
+
+def pad_batch(batch: Sequence[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad token id lists to one tensor, with its attention mask."""
+    width = max(len(ids) for ids in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for row, item in enumerate(batch):
+        ids[row, : len(item)] = torch.tensor(item)
+        mask[row, : len(item)] = 1
+    return ids, mask
+
+
+class HeadRunner:
+    """A trained head ready for inference; the NER and stance backends build on it."""
+
+    def __init__(
+        self,
+        task: str,
+        head_dir: Path,
+        base_dir: Path | None = None,
+        batch_size: int = 32,
+        backend: str = "torch",
+    ) -> None:
+        """backend: "torch", or an ONNX Runtime export, "onnx-int8" or "onnx-fp32"."""
+        config = HeadConfig.read(head_dir)
+        self.labels = config.labels
+        self.info = ModelInfo(task, f"e5-small+{head_dir.name}", config.version)
+        self.model = load_classifier(head_dir, base_dir, backend)
+        self.tokenizer = load_tokenizer(base_dir)
+        self.batch_size = batch_size
+
+    def probabilities(
+        self, inputs: Sequence[list[int]]
+    ) -> Iterator[tuple[list[int], torch.Tensor]]:
+        """(indices into inputs, their class probabilities) per batch; inputs are grouped by
+        length so that little padding is computed."""
+        order = sorted(range(len(inputs)), key=lambda k: len(inputs[k]))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            yield rows, self._forward([inputs[k] for k in rows])
+
+    @torch.inference_mode()
+    def _forward(self, batch: list[list[int]]) -> torch.Tensor:
+        ids, mask = pad_batch(batch, self.tokenizer.pad_token_id)
+        return self.model(ids, mask).softmax(-1)

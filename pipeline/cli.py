@@ -74,7 +74,6 @@ def cmd_tail(args: argparse.Namespace, settings: Settings) -> int:
         settings,
         args.topic or settings.topic_enriched,
         from_beginning=args.from_beginning,
-        max_records=None if key else args.max,
         timeout_s=args.timeout,
     ):
         if key is not None and record.key != key:

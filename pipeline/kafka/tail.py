@@ -18,11 +18,10 @@ def read_topic(
     topic: str,
     *,
     from_beginning: bool = False,
-    max_records: int | None = None,
     timeout_s: float | None = None,
 ) -> Iterator[ConsumerRecord]:
-    """Records of `topic` (all partitions, no consumer group); stops after max_records or after
-    timeout_s seconds without a new record."""
+    """Records of `topic` (all partitions, no consumer group); stops after timeout_s seconds
+    without a new record, or when the caller stops iterating."""
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=settings.broker,
@@ -35,10 +34,7 @@ def read_topic(
         fetch_max_bytes=OUTPUT_MAX_BYTES,
     )
     try:
-        for count, record in enumerate(consumer, 1):
-            yield record
-            if max_records is not None and count >= max_records:
-                return
+        yield from consumer
     finally:
         consumer.close()
 

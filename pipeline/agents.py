@@ -1,8 +1,10 @@
 """The enrich agent: take a micro-batch → decode and validate → tag off the event loop → emit.
 
-At-least-once: the events of a batch are acknowledged (so their offsets may be committed) only
+at_least_once: the events of a batch are acknowledged (so their offsets may be committed) only
 after every record the batch produced — enriched, entities or dead letter — is acknowledged by
-the broker. Nothing in a batch is ever dropped: what cannot be enriched goes to the DLQ.
+the broker. exactly_once: those records and the batch's offsets are one Kafka transaction per
+input partition (pipeline.kafka.transactions). Nothing in a batch is ever dropped: what cannot
+be enriched goes to the DLQ.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
@@ -31,6 +33,7 @@ from pipeline.app import (
 )
 from pipeline.contracts import InvalidArticle, dead_letter, decode_article, entity_events
 from pipeline.enrich import Enricher
+from pipeline.kafka import transactions
 from pipeline.web import views
 
 log = logging.getLogger(__name__)
@@ -114,44 +117,87 @@ def _remember(event: EventT, article_id: str) -> None:
         _current_event.reset(token)
 
 
-async def _deliver(sends: list[Awaitable[Any]]) -> list[BaseException | None]:
-    """Wait for broker acknowledgements; return each send's error (None when delivered)."""
-    results = await asyncio.gather(*sends, return_exceptions=True)
-    return [r if isinstance(r, BaseException) else None for r in results]
+# topic, key, value, headers: every output names the article it came from in `article-key`
+Output = tuple[Any, bytes | None, dict[str, Any], list[tuple[str, bytes]]]
 
 
-async def _send(topic: Any, key: bytes | None, value: Any, article_key: bytes | None) -> Any:
-    headers = {"article-key": article_key} if article_key is not None else None
-    future = await topic.send(key=key, value=value, headers=headers)
-    return await future
-
-
-async def _emit_enriched(event: EventT, record: dict[str, Any]) -> BaseException | None:
+def _enriched_outputs(event: EventT, record: dict[str, Any]) -> list[Output]:
     key = event.message.key if event.message.key is not None else record["id"].encode()
-    sends = [_send(enriched_topic, key, record, key)]
-    sends += [
-        _send(entities_topic, canonical.encode(), entity, key)
+    headers = [("article-key", key)]
+    outputs: list[Output] = [(enriched_topic, key, record, headers)]
+    outputs += [
+        (entities_topic, canonical.encode(), entity, headers)
         for canonical, entity in entity_events(record)
     ]
-    errors = [e for e in await _deliver(sends) if e is not None]
-    return errors[0] if errors else None
+    return outputs
+
+
+def _letter_output(letter: Letter) -> Output:
+    key = letter.event.message.key
+    headers = [("article-key", key)] if key is not None else []
+    return (dlq_topic, key, _letter_record(letter), headers)
+
+
+async def _deliver(outputs: list[Output]) -> list[BaseException | None]:
+    """Send and wait for broker acknowledgements; each send's error (None when delivered)."""
+
+    async def send(topic: Any, key: bytes | None, value: dict[str, Any], headers: Any) -> Any:
+        return await (await topic.send(key=key, value=value, headers=headers))
+
+    results = await asyncio.gather(*(send(*o) for o in outputs), return_exceptions=True)
+    return [r if isinstance(r, BaseException) else None for r in results]
 
 
 async def _emit_letters(letters: list[Letter]) -> None:
     """Dead letters must reach the broker: retry until they do (the batch is not acked)."""
     pending = letters
     while pending:
-        sends = [
-            _send(dlq_topic, lt.event.message.key, _letter_record(lt), lt.event.message.key)
-            for lt in pending
-        ]
-        errors = await _deliver(sends)
+        errors = await _deliver([_letter_output(lt) for lt in pending])
         failed = [lt for lt, err in zip(pending, errors, strict=True) if err is not None]
         if failed:
+            errors = [e for e in errors if e is not None]
             log.error("%d dead letters not delivered (%r); retrying", len(failed), errors[0])
             await asyncio.sleep(SEND_RETRY_S)
         pending = failed
-    state.counts["dead_letters"] += len(letters)
+
+
+async def _publish(tagged: list[tuple[EventT, dict[str, Any]]], letters: list[Letter]) -> int:
+    """at_least_once: every enriched record and its entity events acknowledged by the broker,
+    or the article dead-lettered; returns how many were enriched."""
+    errors = await asyncio.gather(*(_deliver(_enriched_outputs(ev, rec)) for ev, rec in tagged))
+    enriched = 0
+    for (event, record), error in zip(tagged, errors, strict=True):
+        error = next((e for e in error if e is not None), None)
+        if error is None:
+            _remember(event, record["id"])
+            enriched += 1
+        else:
+            reason = f"could not publish the enriched record: {type(error).__name__}: {error}"
+            letters.append(Letter(event, "emit", reason[:300], record["id"]))
+    await _emit_letters(letters)
+    return enriched
+
+
+async def _publish_atomically(
+    events: list[EventT], tagged: list[tuple[EventT, dict[str, Any]]], letters: list[Letter]
+) -> int:
+    """exactly_once: outputs and input offsets commit together, or not at all. Any send error
+    is raised (the worker exits, the open transactions are aborted, the batch is read again)."""
+    for event, record in tagged:
+        _remember(event, record["id"])  # the table's changelog joins the same transaction
+    outputs = [(ev, o) for ev, rec in tagged for o in _enriched_outputs(ev, rec)]
+    outputs += [(lt.event, _letter_output(lt)) for lt in letters]
+    async with transactions.commits_held(app):
+        futures = [
+            await transactions.send(
+                app, event.message.tp, topic.get_topic_name(), key, orjson.dumps(value), headers
+            )
+            for event, (topic, key, value, headers) in outputs
+        ]
+        await asyncio.gather(*futures)
+        for event in events:
+            event.ack()  # before any commit: the one that commits these outputs has the offsets
+    return len(tagged)
 
 
 async def process_batch(enricher: Enricher, events: list[EventT]) -> None:
@@ -166,15 +212,12 @@ async def process_batch(enricher: Enricher, events: list[EventT]) -> None:
             letters.append(Letter(event, "tag", reason, article["id"]))
         else:
             tagged.append((event, result))
-    errors = await asyncio.gather(*(_emit_enriched(event, record) for event, record in tagged))
-    for (event, record), error in zip(tagged, errors, strict=True):
-        if error is None:
-            _remember(event, record["id"])
-        else:
-            reason = f"could not publish the enriched record: {type(error).__name__}: {error}"
-            letters.append(Letter(event, "emit", reason[:300], record["id"]))
-    await _emit_letters(letters)
-    state.counts["enriched"] += len(tagged) - sum(e is not None for e in errors)
+    if app.in_transaction:
+        enriched = await _publish_atomically(events, tagged, letters)
+    else:
+        enriched = await _publish(tagged, letters)
+    state.counts["enriched"] += enriched
+    state.counts["dead_letters"] += len(letters)
     state.batches += 1
     state.last_batch_at = time.time()
 

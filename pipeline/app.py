@@ -12,6 +12,7 @@ import orjson
 from faust.serializers import codecs
 
 from pipeline.kafka.admin import OUTPUT_MAX_BYTES, ensure_topics
+from pipeline.kafka.security import faust_credentials
 from pipeline.settings import Settings
 
 
@@ -35,6 +36,9 @@ app = faust.App(
     store="memory://",
     value_serializer="orjson",
     key_serializer="raw",
+    broker_credentials=faust_credentials(settings),
+    broker_session_timeout=settings.session_timeout,
+    broker_heartbeat_interval=min(3.0, settings.session_timeout / 3),
     processing_guarantee=settings.processing_guarantee,
     topic_partitions=settings.partitions,
     topic_replication_factor=settings.replication,

@@ -74,7 +74,10 @@ def _short(text: str) -> str:
 
 def check_article(record: Any, max_body_bytes: int) -> dict[str, Any]:
     """Validate a decoded article; raise InvalidArticle with the most relevant reason."""
-    error = best_match(validator("article").iter_errors(record))
+    try:
+        error = best_match(validator("article").iter_errors(record))
+    except RecursionError:  # jsonschema recurses (and repr()s) into nested values
+        raise InvalidArticle("validate", "schema: nested too deeply to validate") from None
     if error is not None:
         raise InvalidArticle("validate", "schema: " + _describe(error))
     body_bytes = len(record["body"].encode("utf-8", "surrogatepass"))

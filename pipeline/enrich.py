@@ -22,9 +22,10 @@ UNDETERMINED = "und"  # ISO 639 code for a language that could not be identified
 class Enricher:
     """Turns validated article dicts into enriched records with one Tagger."""
 
-    def __init__(self, tagger: Tagger, languages: Sequence[str]) -> None:
+    def __init__(self, tagger: Tagger, languages: Sequence[str], max_entities: int = 1000) -> None:
         self.tagger = tagger
         self.languages = tuple(languages)
+        self.max_entities = max_entities
         self.models = [*tagger.models, langid.INFO]
 
     @classmethod
@@ -39,7 +40,7 @@ class Enricher:
             base_dir=settings.model_cache,
             backend=settings.e5_backend,
         )
-        enricher = cls(tagger, settings.languages)
+        enricher = cls(tagger, settings.languages, settings.max_entities)
         langid.detector(enricher.languages)
         return enricher
 
@@ -87,6 +88,15 @@ class Enricher:
         record = {**article, "language": code, "language_source": source}
         if confidence is not None:
             record["language_confidence"] = confidence
+        warnings = []
+        entities = tagging.entities
+        if len(entities) > self.max_entities:
+            # A list of names, not prose: bound the record (and the entity events made from it).
+            warnings.append(
+                f"entities: {len(entities)} mentions found, the first {self.max_entities} kept "
+                "(PIPELINE_MAX_ENTITIES)"
+            )
+            entities = entities[: self.max_entities]
         record["entities"] = [
             {
                 **_span(e.span),
@@ -95,7 +105,7 @@ class Enricher:
                 "score": e.score,
                 "canonical": e.canonical,
             }
-            for e in tagging.entities
+            for e in entities
         ]
         record["stance"] = [_stance(s) for s in tagging.stance]
         record["models"] = [
@@ -107,6 +117,8 @@ class Enricher:
         }
         record["schema_version"] = SCHEMA_VERSION
         record["enriched_at"] = utc_now()
+        if warnings:
+            record["warnings"] = warnings
         return record
 
 

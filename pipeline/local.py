@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from pipeline.settings import Settings
 
@@ -43,12 +45,18 @@ class WorkerProcess:
         self._process = process
         return process.pid
 
-    def healthy(self) -> bool:
+    def health(self) -> dict[str, Any] | None:
+        """The /health document (also when it says 503); None when nothing answers."""
         try:
             with urllib.request.urlopen(self.health_url, timeout=2) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            return json.load(error)
+        except (urllib.error.URLError, OSError, ValueError):
+            return None
+
+    def healthy(self) -> bool:
+        return (self.health() or {}).get("status") == "ok"
 
     def wait_healthy(self, timeout_s: float = 180.0) -> None:
         deadline = time.monotonic() + timeout_s

@@ -12,17 +12,25 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _setting(
-    env: str, default: str, doc: str, cast: Callable[[str], Any] = str, sep: str = ""
+    env: str,
+    default: str,
+    doc: str,
+    cast: Callable[[str], Any] = str,
+    sep: str = "",
+    secret: bool = False,
 ) -> Any:
     """A field read from PIPELINE_<env> when Settings() is built; metadata feeds the docs.
-    With `sep`, the value is a list: items separated by it, blanks dropped."""
+    With `sep`, the value is a list: items separated by it, blanks dropped. A secret is left
+    out of repr()."""
 
     def read() -> Any:
         raw = os.environ.get(f"PIPELINE_{env}", default)
         return tuple(i.strip() for i in raw.split(sep) if i.strip()) if sep else cast(raw)
 
     return field(
-        default_factory=read, metadata={"env": env, "default": default, "doc": doc, "sep": sep}
+        default_factory=read,
+        repr=not secret,
+        metadata={"env": env, "default": default, "doc": doc, "sep": sep},
     )
 
 
@@ -31,6 +39,21 @@ class Settings:
     """Runtime configuration, read once from the environment."""
 
     broker: str = _setting("BROKER", "127.0.0.1:9092", "Kafka bootstrap servers, `host:port,...`")
+    security_protocol: str = _setting(
+        "SECURITY_PROTOCOL",
+        "PLAINTEXT",
+        "Kafka `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL` (every client of the pipeline)",
+    )
+    sasl_mechanism: str = _setting(
+        "SASL_MECHANISM", "PLAIN", "`PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`"
+    )
+    sasl_username: str = _setting("SASL_USERNAME", "", "SASL user")
+    sasl_password: str = _setting(
+        "SASL_PASSWORD", "", "SASL password (left out of logs and repr)", secret=True
+    )
+    ssl_cafile: str = _setting("SSL_CAFILE", "", "CA bundle (PEM) of the broker's certificate")
+    ssl_certfile: str = _setting("SSL_CERTFILE", "", "client certificate (PEM), for mutual TLS")
+    ssl_keyfile: str = _setting("SSL_KEYFILE", "", "client private key (PEM), for mutual TLS")
     app_id: str = _setting("APP_ID", "news-enrichment", "Faust app id (= consumer group)")
     topic_articles: str = _setting("TOPIC_ARTICLES", "articles", "input topic")
     topic_enriched: str = _setting("TOPIC_ENRICHED", "articles.enriched", "enriched articles")
@@ -50,9 +73,20 @@ class Settings:
     processing_guarantee: str = _setting(
         "PROCESSING_GUARANTEE", "at_least_once", "`at_least_once` or `exactly_once`"
     )
+    session_timeout: float = _setting(
+        "SESSION_TIMEOUT",
+        "30",
+        "seconds without heartbeats before Kafka gives a dead worker's partitions to others",
+        float,
+    )
+    max_entities: int = _setting(
+        "MAX_ENTITIES", "1000", "entity mentions kept per article (the first; with a warning)", int
+    )
     web_host: str = _setting("WEB_HOST", "127.0.0.1", "web view bind address")
     web_port: int = _setting("WEB_PORT", "6066", "web view port", int)
-    tagger: str = _setting("TAGGER", "e5", "tagging backend: `e5`, `hf` or `null` (no model)")
+    tagger: str = _setting(
+        "TAGGER", "e5", "`e5`, `hf`, `null` (no model) or `module:callable` (your own Tagger)"
+    )
     ner_model: str = _setting(
         "NER_MODEL", "", "`hf`: token-classification model, hub id or path; `e5`: a head folder"
     )

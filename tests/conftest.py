@@ -1,11 +1,13 @@
-"""Shared fixtures: a tiny randomly initialised Hugging Face NER model and NLI model.
+"""Shared fixtures: the local Kafka broker; a tiny randomly initialised Hugging Face NER model
+and NLI model.
 
-They exercise the real `hf` backend (loading by path, windows, offsets, batching) in seconds.
-Tests assert structure, offsets and schema only — never what a random model finds.
+The tiny models exercise the real `hf` backend (loading by path, windows, offsets, batching) in
+seconds. Tests assert structure, offsets and schema only — never what a random model finds.
 """
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,9 @@ from transformers import (
     BertForTokenClassification,
     PreTrainedTokenizerFast,
 )
+
+from pipeline.kafka.broker import LocalBroker
+from pipeline.settings import Settings
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_25d5417d1e5c359d.txt"
 NER_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
@@ -103,3 +108,17 @@ def e5_stance_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     config = StanceTrainConfig(epochs=2, batch_tokens=128, checkpoint_every=2)
     return train_stance(config, STANCE_EXAMPLES * 2, tmp_path_factory.mktemp("stance"))
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Settings:
+    """Default settings, with the local broker started (a no-op when it already runs)."""
+    settings = Settings()
+    LocalBroker(settings).start()
+    return settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -8,6 +8,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from pipeline.kafka.security import client_config
 from pipeline.settings import Settings
 
 # Outputs hold a whole article (and the DLQ its bytes in base64), so they allow more than input.
@@ -32,7 +33,7 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
 
 def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
     """Create missing pipeline topics; return the names created. Existing ones are kept as is."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.broker, client_id="pipeline-admin")
+    admin = KafkaAdminClient(**client_config(settings), client_id="pipeline-admin")
     try:
         existing = set(admin.list_topics())
         missing = [t for t in topic_specs(settings) if t.name not in existing]

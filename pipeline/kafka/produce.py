@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from pipeline.contracts import InputRecord, InvalidArticle, check_article, read_inputs
 from pipeline.kafka.admin import INPUT_MAX_BYTES, ensure_topics
+from pipeline.kafka.security import client_config
 from pipeline.settings import Settings
 
 
@@ -44,7 +45,7 @@ def produce_records(
     report = ProduceReport()
     started = time.perf_counter()
     producer = KafkaProducer(
-        bootstrap_servers=settings.broker,
+        **client_config(settings),
         client_id="pipeline-produce",
         acks="all",
         enable_idempotence=True,

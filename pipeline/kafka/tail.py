@@ -10,6 +10,7 @@ from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
 
 from pipeline.kafka.admin import OUTPUT_MAX_BYTES
+from pipeline.kafka.security import client_config
 from pipeline.settings import Settings
 
 
@@ -20,15 +21,17 @@ def read_topic(
     from_beginning: bool = False,
     timeout_s: float | None = None,
 ) -> Iterator[ConsumerRecord]:
-    """Records of `topic` (all partitions, no consumer group); stops after timeout_s seconds
-    without a new record, or when the caller stops iterating."""
+    """Committed records of `topic` (all partitions, no consumer group); stops after timeout_s
+    seconds without a new record, or when the caller stops iterating. read_committed: records of
+    an exactly_once worker's aborted transactions are never shown (no effect otherwise)."""
     consumer = KafkaConsumer(
         topic,
-        bootstrap_servers=settings.broker,
+        **client_config(settings),
         client_id="pipeline-tail",
         group_id=None,
         auto_offset_reset="earliest" if from_beginning else "latest",
         enable_auto_commit=False,
+        isolation_level="read_committed",
         consumer_timeout_ms=int(timeout_s * 1000) if timeout_s else float("inf"),
         max_partition_fetch_bytes=OUTPUT_MAX_BYTES,
         fetch_max_bytes=OUTPUT_MAX_BYTES,

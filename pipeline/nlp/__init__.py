@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,12 +27,17 @@ def load_tagger(
     `e5`: our heads on the e5-small base (model paths default to the heads shipped in the
     package; base_dir is where the converted base is cached; backend: torch or ONNX Runtime,
     see pipeline.nlp.e5.onnx). `hf`: any Hugging Face models,
-    at least one of the two. `null`: no model.
+    at least one of the two. `null`: no model. `package.module:callable`: your own Tagger,
+    made by calling that with no arguments.
     """
     if name == "null":
         return ModelTagger(None, None)
+    if ":" in name:
+        return _custom_tagger(name)
     if name not in TAGGERS:
-        raise ValueError(f"unknown tagger {name!r}; choose one of {', '.join(TAGGERS)}")
+        raise ValueError(
+            f"unknown tagger {name!r}; choose one of {', '.join(TAGGERS)} or module:callable"
+        )
     if name == "hf" and not (ner_model or stance_model):
         raise ValueError("the hf tagger needs PIPELINE_NER_MODEL and/or PIPELINE_STANCE_MODEL")
     import torch
@@ -52,3 +58,11 @@ def load_tagger(
     if backend == "torch":
         share_embeddings(ner.model, stance.model)
     return ModelTagger(ner, stance, topics, E5TopicMatcher(threads))
+
+
+def _custom_tagger(spec: str) -> Tagger:
+    module_name, _, attribute = spec.partition(":")
+    factory = getattr(importlib.import_module(module_name), attribute, None)
+    if not callable(factory):
+        raise ValueError(f"no callable {attribute!r} in {module_name}")
+    return factory()

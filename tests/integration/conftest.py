@@ -7,7 +7,6 @@ each other's records and leftovers from earlier runs do not matter.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -17,24 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.kafka.broker import LocalBroker
 from pipeline.kafka.tail import read_topic
 from pipeline.local import WorkerProcess
 from pipeline.settings import PROJECT_ROOT, Settings
-
-
-@pytest.fixture(scope="session")
-def kafka() -> Settings:
-    """Default settings, with the local broker started (a no-op when it already runs)."""
-    settings = Settings()
-    LocalBroker(settings).start()
-    return settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import free_port
 
 
 @pytest.fixture(scope="module")

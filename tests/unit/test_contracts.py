@@ -105,6 +105,14 @@ def test_undecodable_messages(raw: bytes, reason: str) -> None:
     assert reason in caught.value.reason
 
 
+@pytest.mark.parametrize("depth", [900, 1023, 5000])
+def test_deeply_nested_values_are_refused_not_crashed_on(depth: int) -> None:
+    raw = b'{"id": "a", "body": ' + b"[" * depth + b"]" * depth + b"}"
+    with pytest.raises(InvalidArticle) as caught:
+        decode_article(raw, LIMIT)
+    assert caught.value.reason.startswith(("schema: ", "invalid JSON"))
+
+
 def test_reasons_never_echo_a_huge_value() -> None:
     with pytest.raises(InvalidArticle) as caught:
         decode_article(orjson.dumps({"id": "a" * 100_000, "body": "x"}), LIMIT)

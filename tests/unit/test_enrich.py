@@ -1,4 +1,4 @@
-"""enrich() with the null tagger, a failing tagger, and the real hf backend on tiny models."""
+"""enrich() with the null tagger, a fake tagger, and the real hf backend on tiny models."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from pipeline.contracts import read_inputs, schema_errors
+from pipeline.contracts import entity_events, read_inputs, schema_errors
 from pipeline.enrich import Enricher
 from pipeline.nlp import load_tagger
-from pipeline.nlp.types import Document, Tagging
+from tests.fake_taggers import FakeTagger
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 LANGUAGES = ("uk", "ru", "en")
@@ -56,22 +56,32 @@ def test_undeterminable_language_is_und() -> None:
     assert (record["language"], record["language_confidence"]) == ("und", 0.0)
 
 
-class PoisonTagger:
-    """Fails any batch containing a body with POISON, like a model that chokes on one input."""
-
-    models = ()
-
-    def tag(self, docs: Sequence[Document]) -> list[Tagging]:
-        if any("POISON" in d.body for d in docs):
-            raise RuntimeError("model failure")
-        return [Tagging() for _ in docs]
-
-
 def test_enrich_each_isolates_the_failing_article() -> None:
     articles = [{"id": str(i), "body": "POISON" if i == 5 else f"text {i}"} for i in range(8)]
-    results = Enricher(PoisonTagger(), LANGUAGES).enrich_each(articles)
+    results = Enricher(FakeTagger(), LANGUAGES).enrich_each(articles)
     assert [isinstance(r, Exception) for r in results] == [i == 5 for i in range(8)]
     assert [r["id"] for r in results if isinstance(r, dict)] == ["0", "1", "2", "3", "4", "6", "7"]
+
+
+def test_entity_mentions_are_capped_with_a_warning() -> None:
+    body = " ".join(["Kyiv Astana Ankara"] * 10)
+    (capped, full) = [
+        Enricher(FakeTagger(), LANGUAGES, max_entities=limit).enrich([{"id": "x", "body": body}])[0]
+        for limit in (7, 30)
+    ]
+    assert [e["text"] for e in capped["entities"]] == [e["text"] for e in full["entities"][:7]]
+    assert capped["warnings"] == [
+        "entities: 30 mentions found, the first 7 kept (PIPELINE_MAX_ENTITIES)"
+    ]
+    assert "warnings" not in full and len(full["entities"]) == 30
+    assert sum(len(e["mentions"]) for _, e in entity_events(capped)) == 7
+
+
+def test_a_tagger_can_be_any_module_callable() -> None:
+    tagger = load_tagger("tests.fake_taggers:from_env")
+    assert isinstance(tagger, FakeTagger)
+    with pytest.raises(ValueError, match=r"no callable 'nope' in tests\.fake_taggers"):
+        load_tagger("tests.fake_taggers:nope")
 
 
 def test_unknown_tagger_and_missing_models_are_clear_errors() -> None:

@@ -1,0 +1,51 @@
+"""Oversize input on the real model: a 5 MB article is refused with its reason, an article of
+100,000 entity-like words is enriched with its entity mentions capped, and the worker's memory
+stays bounded."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+
+from pipeline.local import WorkerProcess
+from pipeline.settings import Settings
+from tests.reliability.harness import PacedProducer, account, save
+
+pytestmark = pytest.mark.integration
+NAMES = ["Kyiv", "NATO", "Путін", "Київ", "Astana", "Токаєв", "Ankara", "Macron"]
+
+
+def peak_rss_mb(worker: WorkerProcess) -> float:
+    status = Path(f"/proc/{worker.pid()}/status").read_text()
+    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+    return int(kib) / 1024
+
+
+def test_oversize_articles(
+    scenario_settings: Settings, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    worker = start_worker(tagger="e5", max_entities=1000)
+    normal = {"id": "normal", "body": "Токаєв запропонував Астану для переговорів. " * 20}
+    PacedProducer(scenario_settings, [(b"normal", orjson.dumps(normal))], rate=1).run()
+    assert account(scenario_settings, [b"normal"]).enriched == 1
+    baseline_mb = peak_rss_mb(worker)
+
+    names = " ".join(itertools.islice(itertools.cycle(NAMES), 100_000))
+    huge = {"id": "huge", "body": "Переговори. " * 420_000}  # 5,040,000 bytes
+    listing = {"id": "names", "title": "Список", "body": names}
+    records = [(b"huge", orjson.dumps(huge)), (b"names", orjson.dumps(listing))]
+    PacedProducer(scenario_settings, records, rate=10).run()
+
+    outcome = account(scenario_settings, [b"huge", b"names"], timeout_s=300)
+    peak_mb = peak_rss_mb(worker)
+    save("oversize", outcome, rss_baseline_mb=round(baseline_mb), rss_peak_mb=round(peak_mb))
+    assert outcome.lost == []
+    assert "body is 5040000 bytes" in outcome.letters[b"huge"]["reason"]
+    record = orjson.loads(outcome.records[b"names"])
+    assert len(record["entities"]) == 1000
+    assert record["warnings"][0].startswith("entities: ")
+    assert peak_mb - baseline_mb < 1024, "tagging a long article should not need another GB"

@@ -13,6 +13,9 @@ from pipeline.nlp.types import FIELDS, Document, Entity, Span
 STANCE_LABELS = ("PER", "ORG", "LOC")  # entity types whose treatment is judged
 MAX_ENTITY_TARGETS = 16  # the most mentioned entities of an article
 MAX_EVIDENCE = 3  # sentences per target
+# What a model reads of the evidence: ~512 tokens. Text without sentence breaks (a list of
+# names) is one huge "sentence"; tokenising all of it for each target cost 640 MB.
+MAX_PREMISE_CHARS = 2000
 MIN_TOPIC_OVERLAP = 0.5  # share of a topic's content lemmas a sentence must contain
 
 
@@ -39,7 +42,7 @@ def _containing(spans: Sequence[Span], mention: Span) -> Span | None:
 def _query(doc: Document, target: str, kind: str, evidence: Sequence[Span], **kw) -> StanceQuery:
     chosen = tuple(sorted(set(evidence), key=lambda s: (FIELDS.index(s.field), s.start)))
     chosen = chosen[:MAX_EVIDENCE]
-    premise = " ".join(doc.text(s.field)[s.start : s.end] for s in chosen)
+    premise = " ".join(doc.text(s.field)[s.start : s.end] for s in chosen)[:MAX_PREMISE_CHARS]
     return StanceQuery(target, kind, chosen, premise, **kw)
 
 
@@ -66,7 +69,7 @@ def _topic_evidence(
     doc: Document, topic: str, spans: Sequence[Span], matcher: TopicMatcher
 ) -> list[Span]:
     """The matcher's sentences; the lead when it finds none."""
-    texts = [doc.text(s.field)[s.start : s.end] for s in spans]
+    texts = [doc.text(s.field)[s.start : s.start + MAX_PREMISE_CHARS] for s in spans]
     chosen = matcher.select(topic, texts, doc.language)[:MAX_EVIDENCE]
     return [spans[i] for i in chosen] if chosen else list(spans[:2])
 

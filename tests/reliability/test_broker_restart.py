@@ -30,18 +30,12 @@ def test_broker_restart_mid_stream(
     broker.stop()
     time.sleep(DOWN_S)
     broker.start()
-    restarted_at = time.monotonic()
     producer.join(timeout=240)
     assert producer.errors == [] and producer.sent == ARTICLES
 
     outcome = account(scenario_settings, (k for k, _ in records))
-    healthy_after_s = None
-    while time.monotonic() - restarted_at < 120 and healthy_after_s is None:
-        if worker.healthy():
-            healthy_after_s = round(time.monotonic() - restarted_at, 1)
-        time.sleep(0.5)
     save("broker restart", outcome, broker_down_s=DOWN_S, worker_pid_unchanged=worker.pid() == pid)
     assert outcome.lost == []
     assert outcome.dead_lettered == 0, outcome.dlq_reasons
     assert worker.pid() == pid, f"the worker exited; see {worker.log_file}"
-    assert healthy_after_s is not None
+    assert worker.healthy()

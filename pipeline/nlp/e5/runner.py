@@ -24,6 +24,9 @@ def pad_batch(batch: Sequence[list[int]], pad_id: int) -> tuple[torch.Tensor, to
     return ids, mask
 
 
+TOKEN_BUDGET = 4096  # padded tokens per forward pass: 8 windows of 512
+
+
 class HeadRunner:
     """A trained head ready for inference; the NER and stance backends build on it."""
 
@@ -47,11 +50,18 @@ class HeadRunner:
         self, inputs: Sequence[list[int]]
     ) -> Iterator[tuple[list[int], torch.Tensor]]:
         """(indices into inputs, their class probabilities) per batch; inputs are grouped by
-        length so that little padding is computed."""
+        length so that little padding is computed, and a batch holds at most batch_size rows
+        and TOKEN_BUDGET padded tokens (attention memory grows with rows × length²)."""
         order = sorted(range(len(inputs)), key=lambda k: len(inputs[k]))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            yield rows, self._forward([inputs[k] for k in rows])
+        rows: list[int] = []
+        for k in order:
+            width = len(inputs[k])  # the longest so far: inputs come shortest first
+            if rows and (len(rows) == self.batch_size or (len(rows) + 1) * width > TOKEN_BUDGET):
+                yield rows, self._forward([inputs[i] for i in rows])
+                rows = []
+            rows.append(k)
+        if rows:
+            yield rows, self._forward([inputs[i] for i in rows])
 
     @torch.inference_mode()
     def _forward(self, batch: list[list[int]]) -> torch.Tensor:

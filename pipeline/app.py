@@ -12,6 +12,7 @@ import orjson
 from faust.serializers import codecs
 
 from pipeline.kafka.admin import OUTPUT_MAX_BYTES, ensure_topics
+from pipeline.kafka.gaps import read_gaps_again
 from pipeline.kafka.security import faust_credentials
 from pipeline.settings import Settings
 
@@ -81,8 +82,10 @@ seen_ids = app.Table(
 @app.on_worker_init.connect
 def create_topics(sender: faust.App, **kwargs: Any) -> None:
     """Topics get their explicit partition counts before any agent or producer creates them,
-    however the worker is started (`pipeline worker` or `faust -A pipeline.app worker`)."""
+    however the worker is started (`pipeline worker` or `faust -A pipeline.app worker`); the
+    consumer reads skipped records again instead of committing past them."""
     ensure_topics(settings)
+    read_gaps_again(sender.consumer)
 
 
 from pipeline import agents  # noqa: E402, F401  (registers the agent and web views)

@@ -34,6 +34,12 @@ log4j.logger.kafka.server.BrokerServer=INFO
 """
 
 
+# A second listener with SASL/PLAIN, on port + 2, to try the client security settings locally:
+# PIPELINE_BROKER=127.0.0.1:9094 PIPELINE_SECURITY_PROTOCOL=SASL_PLAINTEXT
+# PIPELINE_SASL_USERNAME=pipeline PIPELINE_SASL_PASSWORD=pipeline-local. Loopback only.
+SASL_USER, SASL_PASSWORD = "pipeline", "pipeline-local"
+
+
 class BrokerError(RuntimeError):
     pass
 
@@ -94,10 +100,18 @@ class LocalBroker:
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.voters=1@{host}:{port + 1}",
-                    f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{port + 1}",
-                    f"advertised.listeners=PLAINTEXT://{host}:{port}",
+                    f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{port + 1},"
+                    f"SASL_PLAINTEXT://{host}:{port + 2}",
+                    f"advertised.listeners=PLAINTEXT://{host}:{port},"
+                    f"SASL_PLAINTEXT://{host}:{port + 2}",
                     "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map="
+                    "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+                    "listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN",
+                    "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+                    "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                    f'user_{SASL_USER}="{SASL_PASSWORD}";',
                     f"log.dirs={self.home / 'data'}",
                     f"num.partitions={self.settings.partitions}",
                     "offsets.topic.replication.factor=1",

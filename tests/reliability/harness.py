@@ -162,7 +162,7 @@ def _read(
 
 def _kind(reason: str) -> str:
     """The reason without its particulars: 'invalid UTF-8 at byte N', 'schema', …"""
-    return re.sub(r"\d+", "N", reason.split(":")[0])
+    return re.sub(r"(?<= )\d+", "N", reason.split(":")[0])
 
 
 def save(scenario: str, outcome: Outcome, **extra: object) -> None:

@@ -1,0 +1,79 @@
+"""read_gaps_again on a stand-in for Faust's consumer: a first gap is read again, not skipped."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+from faust.types import TP
+
+from pipeline.kafka.gaps import read_gaps_again
+
+TP0, TP1 = TP("articles", 0), TP("articles", 1)
+STUCK = 999
+
+
+class FakeConsumer:
+    def __init__(self) -> None:
+        self.filled: list[tuple[TP, int, int]] = []
+        self.delivered: list[tuple[TP, int]] = []
+        self.seeks: list[tuple[TP, int]] = []
+
+    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
+        self.filled.append((tp, offset_from, offset_to))
+
+    async def callback(self, message: SimpleNamespace) -> None:
+        if message.offset == STUCK:
+            await asyncio.Event().wait()  # a delivery that never finishes
+        self.delivered.append((message.tp, message.offset))
+
+    async def getmany(self, timeout: float):
+        yield None
+
+    async def seek(self, tp: TP, offset: int) -> None:
+        self.seeks.append((tp, offset))
+
+
+def message(tp: TP, offset: int) -> SimpleNamespace:
+    return SimpleNamespace(tp=tp, offset=offset)
+
+
+async def next_fetch(consumer: FakeConsumer) -> None:
+    async for _ in consumer.getmany(timeout=1.0):
+        pass
+
+
+def test_a_first_gap_is_read_again_and_a_repeated_one_is_filled() -> None:
+    consumer = FakeConsumer()
+    read_gaps_again(consumer)
+
+    async def scenario() -> None:
+        await consumer._add_gap(TP0, 135, 284)  # the fetcher jumped from 134 to 284
+        await consumer.callback(message(TP0, 284))  # the rest of the stale batch: held back
+        await consumer.callback(message(TP1, 50))  # other partitions flow on
+        await consumer._add_gap(TP0, 290, 300)  # still stale: covered by the read-again
+        await next_fetch(consumer)  # before the next fetch: back to the first missing offset
+        await consumer.callback(message(TP0, 135))
+        await consumer._add_gap(TP0, 135, 137)  # the same gap again: real (transaction markers)
+
+    asyncio.run(scenario())
+    assert consumer.seeks == [(TP0, 135)]
+    assert consumer.delivered == [(TP1, 50), (TP0, 135)]
+    assert consumer.filled == [(TP0, 135, 137)]
+
+
+def test_an_abandoned_delivery_is_read_again() -> None:
+    consumer = FakeConsumer()
+    read_gaps_again(consumer)
+
+    async def scenario() -> None:
+        delivery = asyncio.ensure_future(consumer.callback(message(TP1, STUCK)))
+        await asyncio.sleep(0)
+        delivery.cancel()  # what Faust does when the flow stops mid-delivery
+        await asyncio.gather(delivery, return_exceptions=True)
+        await consumer.callback(message(TP1, STUCK + 1))  # counted as read, but held back
+        await next_fetch(consumer)
+
+    asyncio.run(scenario())
+    assert consumer.delivered == []
+    assert consumer.seeks == [(TP1, STUCK)]

@@ -48,14 +48,21 @@ def read_gaps_again(consumer: Any) -> None:
         retried.add((tp, offset_from))
         pending[tp] = offset_from
 
-    async def callback(message: Any) -> Any:
+    async def held_back_or_delivered(message: Any) -> Any:
         if message.tp in pending:
             return None  # delivered again after the seek
-        try:
-            return await deliver(message)
-        except asyncio.CancelledError:  # abandoned (flow stopped): read it again
-            pending.setdefault(message.tp, message.offset)
-            raise
+        return await deliver(message)
+
+    def callback(message: Any) -> asyncio.Future:
+        # A future, not a coroutine: Faust may cancel the delivery before it even starts.
+        delivery = asyncio.ensure_future(held_back_or_delivered(message))
+
+        def on_done(future: asyncio.Future) -> None:
+            if future.cancelled():  # abandoned (flow stopped): read it again
+                pending.setdefault(message.tp, message.offset)
+
+        delivery.add_done_callback(on_done)
+        return delivery
 
     async def getmany(timeout: float) -> AsyncIterator[Any]:
         for tp, offset in list(pending.items()):

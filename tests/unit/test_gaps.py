@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
+import pytest
 from faust.types import TP
 
 from pipeline.kafka.gaps import read_gaps_again
@@ -62,14 +63,16 @@ def test_a_first_gap_is_read_again_and_a_repeated_one_is_filled() -> None:
     assert consumer.filled == [(TP0, 135, 137)]
 
 
-def test_an_abandoned_delivery_is_read_again() -> None:
+@pytest.mark.parametrize("started", [True, False])
+def test_an_abandoned_delivery_is_read_again(started: bool) -> None:
     consumer = FakeConsumer()
     read_gaps_again(consumer)
 
     async def scenario() -> None:
         delivery = asyncio.ensure_future(consumer.callback(message(TP1, STUCK)))
-        await asyncio.sleep(0)
-        delivery.cancel()  # what Faust does when the flow stops mid-delivery
+        if started:
+            await asyncio.sleep(0)
+        delivery.cancel()  # what Faust does when the flow stops, mid-delivery or before
         await asyncio.gather(delivery, return_exceptions=True)
         await consumer.callback(message(TP1, STUCK + 1))  # counted as read, but held back
         await next_fetch(consumer)

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 from faust.streams import _current_event
-from faust.types import EventT, StreamT
+from faust.types import TP, EventT, StreamT
 
 from pipeline.app import (
     app,
@@ -56,6 +56,28 @@ class WorkerState:
 
 state = WorkerState()
 views.register(app, state)
+
+# (partition, offset) of the events this worker emitted since its last assignment. Faust may
+# deliver a record twice in one process (pipeline.kafka.gaps reads skipped offsets again): the
+# second time it is acknowledged, not enriched again — with exactly_once that would be a
+# committed duplicate.
+emitted: dict[TP, set[int]] = {}
+EMITTED_KEPT = 100_000  # offsets remembered per partition; re-deliveries come within seconds
+
+
+@app.on_partitions_assigned.connect
+async def forget_emitted(sender: Any, assigned: Any, **kwargs: Any) -> None:
+    """After a rebalance, a record read again may belong to an aborted transaction."""
+    emitted.clear()
+
+
+def _record_emitted(events: list[EventT]) -> None:
+    for event in events:
+        offsets = emitted.setdefault(event.message.tp, set())
+        offsets.add(event.message.offset)
+        if len(offsets) > EMITTED_KEPT:
+            for old in sorted(offsets)[: EMITTED_KEPT // 2]:
+                offsets.discard(old)
 
 
 @dataclass(frozen=True)
@@ -202,7 +224,8 @@ async def _publish_atomically(
 
 async def process_batch(enricher: Enricher, events: list[EventT]) -> None:
     """Enrich what can be enriched, dead-letter the rest; return once all is acknowledged."""
-    accepted, letters = _admit(events)
+    fresh = [e for e in events if e.message.offset not in emitted.get(e.message.tp, ())]
+    accepted, letters = _admit(fresh)
     loop = asyncio.get_running_loop()
     results = await loop.run_in_executor(executor, enricher.enrich_each, [a for _, a in accepted])
     tagged = []
@@ -216,6 +239,7 @@ async def process_batch(enricher: Enricher, events: list[EventT]) -> None:
         enriched = await _publish_atomically(events, tagged, letters)
     else:
         enriched = await _publish(tagged, letters)
+    _record_emitted(fresh)
     state.counts["enriched"] += enriched
     state.counts["dead_letters"] += len(letters)
     state.batches += 1

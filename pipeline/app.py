@@ -82,10 +82,11 @@ seen_ids = app.Table(
 @app.on_worker_init.connect
 def create_topics(sender: faust.App, **kwargs: Any) -> None:
     """Topics get their explicit partition counts before any agent or producer creates them,
-    however the worker is started (`pipeline worker` or `faust -A pipeline.app worker`); the
-    consumer reads skipped records again instead of committing past them."""
+    however the worker is started (`pipeline worker` or `faust -A pipeline.app worker`); with
+    at_least_once the consumer reads skipped records again instead of committing past them."""
     ensure_topics(settings)
-    read_gaps_again(sender.consumer)
+    if settings.processing_guarantee != "exactly_once":
+        read_gaps_again(sender.consumer)
 
 
 from pipeline import agents  # noqa: E402, F401  (registers the agent and web views)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -224,6 +225,30 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+class _LastKafkaError(logging.Handler):
+    """Keeps the Kafka client's last error (e.g. "Authentication failed: …"), which it logs
+    while retrying and does not put in the exception it finally raises."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.message = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage().split(">: ", 1)[-1]  # without the connection's repr
+        if not message.startswith("Bootstrap failed") and "socket disconnected" not in message:
+            self.message = message
+
+
 def main(argv: list[str] | None = None) -> None:
+    from kafka.errors import KafkaError
+
     args = parser().parse_args(argv)
-    sys.exit(args.run(args, Settings()))
+    settings = Settings()
+    last_error = _LastKafkaError()
+    logging.getLogger("kafka").addHandler(last_error)
+    try:
+        sys.exit(args.run(args, settings))
+    except KafkaError as exc:
+        said = f"; last client error: {last_error.message}" if last_error.message else ""
+        problem(err, "kafka:", f"{settings.broker} ({settings.security_protocol}): {exc}{said}")
+        sys.exit(2)

@@ -1,4 +1,5 @@
-"""The README documents every setting; the orjson codec round-trips Faust records."""
+"""The README documents every setting; security settings reach both Kafka clients; the orjson
+codec round-trips Faust records."""
 
 from __future__ import annotations
 
@@ -23,6 +24,32 @@ def test_settings_come_from_pipeline_variables(monkeypatch: pytest.MonkeyPatch) 
     assert settings.partitions == 8
     assert settings.stance_topics == ("peace talks", "sanctions")
     assert settings.languages == ("uk", "en")
+
+
+def test_kafka_security_reaches_both_client_libraries(monkeypatch: pytest.MonkeyPatch) -> None:
+    import faust
+
+    from pipeline.kafka.security import client_config, faust_credentials
+
+    monkeypatch.setenv("PIPELINE_SECURITY_PROTOCOL", "sasl_plaintext")
+    monkeypatch.setenv("PIPELINE_SASL_MECHANISM", "SCRAM-SHA-512")
+    monkeypatch.setenv("PIPELINE_SASL_USERNAME", "newsroom")
+    monkeypatch.setenv("PIPELINE_SASL_PASSWORD", "s3cret")
+    settings = Settings()
+    assert "s3cret" not in repr(settings)
+    config = client_config(settings)
+    assert config["security_protocol"] == "SASL_PLAINTEXT"
+    assert (config["sasl_mechanism"], config["sasl_plain_username"]) == (
+        "SCRAM-SHA-512",
+        "newsroom",
+    )
+    credentials = faust_credentials(settings)
+    assert isinstance(credentials, faust.SASLCredentials)
+    assert (credentials.username, credentials.password) == ("newsroom", "s3cret")
+    assert credentials.protocol.value == "SASL_PLAINTEXT"
+    monkeypatch.setenv("PIPELINE_SECURITY_PROTOCOL", "TLS")
+    with pytest.raises(ValueError, match="choose one of PLAINTEXT, SSL, SASL_PLAINTEXT"):
+        client_config(Settings())
 
 
 def test_orjson_codec_is_registered() -> None:

@@ -59,15 +59,15 @@ views.register(app, state)
 
 # (partition, offset) of the events this worker emitted since its last assignment. Faust may
 # deliver a record twice in one process (pipeline.kafka.gaps reads skipped offsets again): the
-# second time it is acknowledged, not enriched again — with exactly_once that would be a
-# committed duplicate.
+# second time it is acknowledged, not enriched again.
 emitted: dict[TP, set[int]] = {}
 EMITTED_KEPT = 100_000  # offsets remembered per partition; re-deliveries come within seconds
 
 
 @app.on_partitions_assigned.connect
 async def forget_emitted(sender: Any, assigned: Any, **kwargs: Any) -> None:
-    """After a rebalance, a record read again may belong to an aborted transaction."""
+    """After a rebalance, what this worker emitted may have been discarded (an aborted
+    transaction): a record read again is then enriched again."""
     emitted.clear()
 
 
@@ -186,10 +186,10 @@ async def _emit_letters(letters: list[Letter]) -> None:
 async def _publish(tagged: list[tuple[EventT, dict[str, Any]]], letters: list[Letter]) -> int:
     """at_least_once: every enriched record and its entity events acknowledged by the broker,
     or the article dead-lettered; returns how many were enriched."""
-    errors = await asyncio.gather(*(_deliver(_enriched_outputs(ev, rec)) for ev, rec in tagged))
+    sent = await asyncio.gather(*(_deliver(_enriched_outputs(ev, rec)) for ev, rec in tagged))
     enriched = 0
-    for (event, record), error in zip(tagged, errors, strict=True):
-        error = next((e for e in error if e is not None), None)
+    for (event, record), errors in zip(tagged, sent, strict=True):
+        error = next((e for e in errors if e is not None), None)
         if error is None:
             _remember(event, record["id"])
             enriched += 1

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -129,14 +130,22 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.torch_threads > 0:
         torch.set_num_threads(settings.torch_threads)
-    texts = bench_texts(args.data, args.articles)
-    head = head_folder("ner", settings.ner_model)
-    result = bench_ner(head, texts, settings.model_cache, settings.e5_backend)
-    result["threads"] = torch.get_num_threads()
+    articles = args.articles or (8 if args.quick else 40)
+    if args.what == "e2e":
+        from pipeline.bench.e2e import format_table, run
+
+        result = run(settings, args.data, articles, 2_000 if args.quick else 20_000)
+        report: Any = format_table(result)
+    else:
+        texts = bench_texts(args.data, articles)
+        head = head_folder("ner", settings.ner_model)
+        result = bench_ner(head, texts, settings.model_cache, settings.e5_backend)
+        result["threads"] = torch.get_num_threads()
+        report = format_report(result)
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(result) + b"\n")
     else:
-        Console().print(format_report(result))
+        Console().print(report)
     return 0
 
 
@@ -211,9 +220,16 @@ def parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=cmd_eval)
 
     bench = sub.add_parser("bench", help="benchmarks (ratios against a same-run baseline)")
-    bench.add_argument("what", choices=["model"])
+    bench.add_argument(
+        "what",
+        nargs="?",
+        choices=["e2e", "model"],
+        default="e2e",
+        help="e2e: real Kafka and workers (default); model: the model alone",
+    )
     bench.add_argument("--data", type=Path, help="labelled data folder (news texts); else seeds")
-    bench.add_argument("--articles", type=int, default=40)
+    bench.add_argument("--articles", type=int, help="news articles (default 40, --quick 8)")
+    bench.add_argument("--quick", action="store_true", help="small sizes: about two minutes")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(run=cmd_bench)
 

@@ -1,0 +1,227 @@
+"""End-to-end benchmark on the real local Kafka and real worker processes.
+
+Every figure is a ratio against a baseline measured in the same run: E2E tokens/s against the
+naive Hugging Face pipeline (fp32, one article at a time) and against the bare model (the same
+`Enricher`, no Kafka); the null-tagger worker's articles/s against a raw aiokafka consume →
+produce loop. Latency is measured at half the measured E2E rate, from record timestamps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from kafka import KafkaProducer
+from rich.table import Table
+
+from pipeline.bench.model import bench_ner, bench_texts
+from pipeline.enrich import Enricher
+from pipeline.kafka.admin import INPUT_MAX_BYTES, ensure_topics
+from pipeline.kafka.security import client_config
+from pipeline.kafka.tail import read_topic
+from pipeline.local import WorkerProcess
+from pipeline.nlp.e5 import head_folder
+from pipeline.nlp.e5.model import load_tokenizer
+from pipeline.settings import Settings
+
+
+def _fresh(settings: Settings, name: str, **overrides: Any) -> Settings:
+    """Own topics, group and data folder for one measured worker."""
+    uid = f"bench-{name}-{uuid.uuid4().hex[:6]}"
+    return replace(
+        settings,
+        app_id=uid,
+        topic_articles=f"{uid}.articles",
+        topic_enriched=f"{uid}.articles.enriched",
+        topic_entities=f"{uid}.articles.entities",
+        topic_dlq=f"{uid}.articles.dlq",
+        data_dir=settings.data_dir / "bench" / uid,
+        **overrides,
+    )
+
+
+def _produce(settings: Settings, bodies: list[str], rate: float | None = None) -> None:
+    """Articles keyed by id, as fast as possible or at `rate` per second."""
+    producer = KafkaProducer(
+        **client_config(settings), acks="all", linger_ms=5, max_request_size=INPUT_MAX_BYTES
+    )
+    started = time.monotonic()
+    for i, body in enumerate(bodies):
+        if rate:
+            time.sleep(max(0.0, started + i / rate - time.monotonic()))
+        article = {"id": f"a{i:06d}", "body": body}
+        producer.send(
+            settings.topic_articles, key=article["id"].encode(), value=orjson.dumps(article)
+        )
+    producer.flush()
+    producer.close()
+
+
+def _timestamps(settings: Settings, topic: str, count: int, timeout_s: float) -> dict[bytes, int]:
+    """Key → record timestamp (ms) of the first `count` keys of `topic`."""
+    found: dict[bytes, int] = {}
+    for record in read_topic(settings, topic, from_beginning=True, timeout_s=timeout_s):
+        found.setdefault(record.key, record.timestamp)
+        if len(found) >= count:
+            break
+    return found
+
+
+def _run_worker(settings: Settings, bodies: list[str], rate: float | None = None) -> dict[str, Any]:
+    """Start a worker, produce `bodies`, wait for all of them enriched; the worker's figures."""
+    ensure_topics(settings)
+    worker = WorkerProcess(settings)
+    worker.start()
+    try:
+        worker.wait_healthy(timeout_s=300)
+        _produce(settings, bodies, rate)
+        out = _timestamps(settings, settings.topic_enriched, len(bodies), timeout_s=120)
+        rss_mb = _peak_rss_mb(worker)
+    finally:
+        worker.stop()
+    sent = _timestamps(settings, settings.topic_articles, len(bodies), timeout_s=10)
+    if len(out) < len(bodies):
+        raise RuntimeError(f"only {len(out)} of {len(bodies)} enriched; see {worker.log_file}")
+    seconds = (max(out.values()) - min(sent.values())) / 1000
+    latencies = sorted((out[k] - sent[k]) / 1000 for k in out)
+    return {
+        "seconds": seconds,
+        "articles_per_s": len(bodies) / seconds,
+        "latency_p50_s": statistics.median(latencies),
+        "latency_p95_s": latencies[int(0.95 * (len(latencies) - 1))],
+        "latency_p99_s": latencies[int(0.99 * (len(latencies) - 1))],
+        "rss_mb": rss_mb,
+    }
+
+
+def _peak_rss_mb(worker: WorkerProcess) -> float:
+    status = Path(f"/proc/{worker.pid()}/status").read_text()
+    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+    return int(kib) / 1024
+
+
+async def _raw_loop(settings: Settings, count: int) -> float:
+    """Articles/s of a bare aiokafka consume → produce loop (acks=all, each batch delivered
+    before the next is fetched) over the input topic the null worker read."""
+    consumer = AIOKafkaConsumer(
+        settings.topic_articles,
+        bootstrap_servers=settings.broker,
+        group_id=f"{settings.app_id}-raw",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=settings.broker, acks="all", linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    try:
+        done, started = 0, time.perf_counter()
+        while done < count:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+            sends = [
+                await producer.send(settings.topic_enriched + ".raw", r.value, key=r.key)
+                for records in batches.values()
+                for r in records
+            ]
+            await asyncio.gather(*sends)
+            await consumer.commit()
+            done += len(sends)
+        return count / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+def run(settings: Settings, data_dir: Path | None, articles: int, null_articles: int) -> dict:
+    """The whole benchmark; one JSON-able dict of figures."""
+    texts = bench_texts(data_dir, articles)
+    tokenizer = load_tokenizer(settings.model_cache)
+    tokens = sum(len(ids) for ids in tokenizer(texts, verbose=False)["input_ids"])
+    model = bench_ner(head_folder("ner", settings.ner_model), texts, settings.model_cache)
+    enricher = Enricher.from_settings(settings)
+    started = time.perf_counter()
+    for i in range(0, len(texts), settings.batch_size):
+        enricher.enrich(
+            [{"id": str(j), "body": t} for j, t in enumerate(texts[i : i + settings.batch_size])]
+        )
+    bare_s = time.perf_counter() - started
+
+    e2e = _run_worker(_fresh(settings, "e2e"), texts)
+    paced = _run_worker(_fresh(settings, "latency"), texts, rate=e2e["articles_per_s"] / 2)
+    null_settings = _fresh(settings, "null", tagger="null")
+    short = [f"Kyiv and Astana, item {i}." for i in range(null_articles)]
+    null = _run_worker(null_settings, short)
+    raw_rate = asyncio.run(_raw_loop(null_settings, null_articles))
+
+    e2e_tokens_per_s = tokens / e2e["seconds"]
+    return {
+        "articles": len(texts),
+        "tokens": tokens,
+        "naive_tokens_per_s": model["naive_tokens_per_s"],
+        "bare_tokens_per_s": round(tokens / bare_s, 1),
+        "e2e_tokens_per_s": round(e2e_tokens_per_s, 1),
+        "e2e_articles_per_s": round(e2e["articles_per_s"], 2),
+        "e2e_vs_naive": round(e2e_tokens_per_s / model["naive_tokens_per_s"], 2),
+        "efficiency": round(e2e_tokens_per_s * bare_s / tokens, 2),
+        "overhead_articles_per_s": round(null["articles_per_s"], 1),
+        "raw_articles_per_s": round(raw_rate, 1),
+        "overhead_vs_raw": round(null["articles_per_s"] / raw_rate, 2),
+        "latency_rate_per_s": round(e2e["articles_per_s"] / 2, 2),
+        "latency_p50_s": round(paced["latency_p50_s"], 3),
+        "latency_p95_s": round(paced["latency_p95_s"], 3),
+        "latency_p99_s": round(paced["latency_p99_s"], 3),
+        "worker_rss_mb": round(max(e2e["rss_mb"], paced["rss_mb"])),
+        "null_worker_rss_mb": round(null["rss_mb"]),
+        "backend": settings.e5_backend,
+        "batch_size": settings.batch_size,
+    }
+
+
+def format_table(result: dict[str, Any]) -> Table:
+    """The figures that matter, each next to its baseline and goal."""
+    table = Table(title=f"{result['articles']} articles, {result['tokens']} tokens")
+    for column in ("measure", "value", "baseline (same run)", "ratio", "goal"):
+        table.add_column(column)
+    r = result
+    table.add_row(
+        "E2E tokens/s",
+        f"{r['e2e_tokens_per_s']:.0f}",
+        f"naive HF pipeline {r['naive_tokens_per_s']:.0f}",
+        f"{r['e2e_vs_naive']}x",
+        "≥ 5",
+    )
+    table.add_row(
+        "efficiency",
+        "",
+        f"bare model {r['bare_tokens_per_s']:.0f} tokens/s",
+        f"{r['efficiency']}",
+        "≥ 0.6",
+    )
+    table.add_row(
+        "null-tagger articles/s",
+        f"{r['overhead_articles_per_s']:.0f}",
+        f"raw aiokafka loop {r['raw_articles_per_s']:.0f}",
+        f"{r['overhead_vs_raw']}",
+        "≥ 5,000 and ≥ 0.5",
+    )
+    table.add_row(
+        f"latency at {r['latency_rate_per_s']}/s",
+        f"p50 {r['latency_p50_s']} s",
+        f"p95 {r['latency_p95_s']} s",
+        f"p99 {r['latency_p99_s']} s",
+        "p99 ≤ 2 s",
+    )
+    table.add_row(
+        "worker peak RSS",
+        f"{r['worker_rss_mb']} MB",
+        f"null tagger {r['null_worker_rss_mb']} MB",
+        "",
+        "≤ 1,500 MB",
+    )
+    return table  # fmt: skip

@@ -69,9 +69,11 @@ def read_gaps_again(consumer: Any) -> None:
         return delivery
 
     async def getmany(timeout: float) -> AsyncIterator[Any]:
+        assigned = consumer.assignment()
         for tp, offset in list(pending.items()):
-            await consumer.seek(tp, offset)
             del pending[tp]
+            if tp in assigned:  # a revoked one is read by its new owner from the commit
+                await consumer.seek(tp, offset)
         async for item in fetch(timeout=timeout):
             yield item
 

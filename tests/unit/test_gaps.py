@@ -19,6 +19,7 @@ class FakeConsumer:
         self.filled: list[tuple[TP, int, int]] = []
         self.delivered: list[tuple[TP, int]] = []
         self.seeks: list[tuple[TP, int]] = []
+        self.assigned = {TP0, TP1}
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         self.filled.append((tp, offset_from, offset_to))
@@ -33,6 +34,9 @@ class FakeConsumer:
 
     async def seek(self, tp: TP, offset: int) -> None:
         self.seeks.append((tp, offset))
+
+    def assignment(self) -> set[TP]:
+        return self.assigned
 
 
 def message(tp: TP, offset: int) -> SimpleNamespace:
@@ -80,3 +84,18 @@ def test_an_abandoned_delivery_is_read_again(started: bool) -> None:
     asyncio.run(scenario())
     assert consumer.delivered == []
     assert consumer.seeks == [(TP1, STUCK)]
+
+
+def test_a_revoked_partition_is_not_sought() -> None:
+    consumer = FakeConsumer()
+    read_gaps_again(consumer)
+
+    async def scenario() -> None:
+        await consumer._add_gap(TP0, 10, 20)
+        consumer.assigned = {TP1}  # a rebalance took TP0 away
+        await next_fetch(consumer)
+        await consumer.callback(message(TP0, 30))  # if it comes back, it flows again
+
+    asyncio.run(scenario())
+    assert consumer.seeks == []
+    assert consumer.delivered == [(TP0, 30)]

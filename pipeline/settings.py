@@ -71,7 +71,9 @@ class Settings:
         "MAX_BODY_BYTES", "1000000", "larger bodies (UTF-8 bytes) are dead-lettered", int
     )
     processing_guarantee: str = _setting(
-        "PROCESSING_GUARANTEE", "at_least_once", "`at_least_once` or `exactly_once`"
+        "PROCESSING_GUARANTEE",
+        "at_least_once",
+        "`at_least_once`, or `exactly_once` (experimental: does not hold, see README)",
     )
     session_timeout: float = _setting(
         "SESSION_TIMEOUT",

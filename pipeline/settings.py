@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +131,19 @@ class Settings:
                 continue
             env[f"PIPELINE_{f.metadata['env']}"] = sep.join(value) if sep else str(value)
         return env
+
+    def isolated(self, uid: str, **overrides: Any) -> Settings:
+        """A copy with its own consumer group and topics, all named after `uid`: for tests and
+        benchmarks that must see no other run's records."""
+        return replace(
+            self,
+            app_id=uid,
+            topic_articles=f"{uid}.articles",
+            topic_enriched=f"{uid}.articles.enriched",
+            topic_entities=f"{uid}.articles.entities",
+            topic_dlq=f"{uid}.articles.dlq",
+            **overrides,
+        )
 
     @property
     def output_topics(self) -> tuple[str, str, str]:

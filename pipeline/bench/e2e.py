@@ -12,7 +12,6 @@ import asyncio
 import statistics
 import time
 import uuid
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +34,7 @@ from pipeline.settings import Settings
 def _fresh(settings: Settings, name: str, **overrides: Any) -> Settings:
     """Own topics, group and data folder for one measured worker."""
     uid = f"bench-{name}-{uuid.uuid4().hex[:6]}"
-    return replace(
-        settings,
-        app_id=uid,
-        topic_articles=f"{uid}.articles",
-        topic_enriched=f"{uid}.articles.enriched",
-        topic_entities=f"{uid}.articles.entities",
-        topic_dlq=f"{uid}.articles.dlq",
-        data_dir=settings.data_dir / "bench" / uid,
-        **overrides,
-    )
+    return settings.isolated(uid, data_dir=settings.data_dir / "bench" / uid, **overrides)
 
 
 def _produce(settings: Settings, bodies: list[str], rate: float | None = None) -> None:

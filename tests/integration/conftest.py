@@ -11,7 +11,6 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,13 +27,8 @@ def pipeline_settings(
 ) -> Settings:
     """Fresh topics and group for this module; the hf tagger on the tiny random models."""
     uid = f"it-{uuid.uuid4().hex[:8]}"
-    return replace(
-        kafka,
-        app_id=uid,
-        topic_articles=f"{uid}.articles",
-        topic_enriched=f"{uid}.articles.enriched",
-        topic_entities=f"{uid}.articles.entities",
-        topic_dlq=f"{uid}.articles.dlq",
+    return kafka.isolated(
+        uid,
         web_port=free_port(),
         data_dir=tmp_path_factory.mktemp(uid),
         tagger="hf",

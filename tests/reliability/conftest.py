@@ -29,13 +29,8 @@ def scenario_settings(
     uid = f"rel-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("PYTHONPATH", str(PROJECT_ROOT))
     monkeypatch.setenv("FAKE_TAGGER_DELAY_S", "0.02")
-    return replace(
-        kafka,
-        app_id=uid,
-        topic_articles=f"{uid}.articles",
-        topic_enriched=f"{uid}.articles.enriched",
-        topic_entities=f"{uid}.articles.entities",
-        topic_dlq=f"{uid}.articles.dlq",
+    return kafka.isolated(
+        uid,
         data_dir=tmp_path_factory.mktemp(uid),
         tagger="tests.fake_taggers:from_env",
         session_timeout=SESSION_TIMEOUT_S,

@@ -78,6 +78,12 @@ class WorkerProcess:
             return None
         return None if state == "Z" else pid
 
+    def peak_rss_mb(self) -> float:
+        """The running worker's peak resident memory (VmHWM)."""
+        status = Path(f"/proc/{self.pid()}/status").read_text()
+        kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+        return int(kib) / 1024
+
     def stop(self, timeout_s: float = 60.0, sig: int = signal.SIGTERM) -> bool:
         pid = self.pid()
         if pid is None:

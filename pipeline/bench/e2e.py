@@ -73,7 +73,7 @@ def _run_worker(settings: Settings, bodies: list[str], rate: float | None = None
         worker.wait_healthy(timeout_s=300)
         _produce(settings, bodies, rate)
         out = _timestamps(settings, settings.topic_enriched, len(bodies), timeout_s=120)
-        rss_mb = _peak_rss_mb(worker)
+        rss_mb = worker.peak_rss_mb()
     finally:
         worker.stop()
     sent = _timestamps(settings, settings.topic_articles, len(bodies), timeout_s=10)
@@ -89,12 +89,6 @@ def _run_worker(settings: Settings, bodies: list[str], rate: float | None = None
         "latency_p99_s": latencies[int(0.99 * (len(latencies) - 1))],
         "rss_mb": rss_mb,
     }
-
-
-def _peak_rss_mb(worker: WorkerProcess) -> float:
-    status = Path(f"/proc/{worker.pid()}/status").read_text()
-    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
-    return int(kib) / 1024
 
 
 async def _raw_loop(settings: Settings, count: int) -> float:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from pathlib import Path
 
 import orjson
 import pytest
@@ -19,12 +18,6 @@ pytestmark = pytest.mark.integration
 NAMES = ["Kyiv", "NATO", "Путін", "Київ", "Astana", "Токаєв", "Ankara", "Macron"]
 
 
-def peak_rss_mb(worker: WorkerProcess) -> float:
-    status = Path(f"/proc/{worker.pid()}/status").read_text()
-    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
-    return int(kib) / 1024
-
-
 def test_oversize_articles(
     scenario_settings: Settings, start_worker: Callable[..., WorkerProcess]
 ) -> None:
@@ -32,7 +25,7 @@ def test_oversize_articles(
     normal = {"id": "normal", "body": "Токаєв запропонував Астану для переговорів. " * 20}
     PacedProducer(scenario_settings, [(b"normal", orjson.dumps(normal))], rate=1).run()
     assert account(scenario_settings, [b"normal"]).enriched == 1
-    baseline_mb = peak_rss_mb(worker)
+    baseline_mb = worker.peak_rss_mb()
 
     names = " ".join(itertools.islice(itertools.cycle(NAMES), 100_000))
     huge = {"id": "huge", "body": "Переговори. " * 227_273}  # 5,000,006 bytes of UTF-8
@@ -41,7 +34,7 @@ def test_oversize_articles(
     PacedProducer(scenario_settings, records, rate=10).run()
 
     outcome = account(scenario_settings, [b"huge", b"names"], timeout_s=300)
-    peak_mb = peak_rss_mb(worker)
+    peak_mb = worker.peak_rss_mb()
     save("oversize", outcome, rss_baseline_mb=round(baseline_mb), rss_peak_mb=round(peak_mb))
     assert outcome.lost == []
     assert outcome.letters[b"huge"]["reason"] == (

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from transformers import PreTrainedTokenizerFast
@@ -67,11 +66,7 @@ def windows(
 class E5EntityRecognizer(HeadRunner):
     """The EntityRecognizer backed by a trained e5 token head (see `pipeline train ner`)."""
 
-    def __init__(
-        self, head_dir: Path, base_dir: Path | None = None, batch_size: int = 32,
-        backend: str = "torch",
-    ) -> None:  # fmt: skip
-        super().__init__("ner", head_dir, base_dir, batch_size, backend)
+    task = "ner"
 
     def predict(self, texts: Sequence[str]) -> list[list[EntitySpan]]:
         found: list[list[EntitySpan]] = [[] for _ in texts]

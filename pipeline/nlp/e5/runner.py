@@ -28,11 +28,13 @@ TOKEN_BUDGET = 4096  # padded tokens per forward pass: 8 windows of 512
 
 
 class HeadRunner:
-    """A trained head ready for inference; the NER and stance backends build on it."""
+    """A trained head ready for inference; the NER and stance backends build on it and name
+    their `task`."""
+
+    task: str
 
     def __init__(
         self,
-        task: str,
         head_dir: Path,
         base_dir: Path | None = None,
         batch_size: int = 32,
@@ -41,7 +43,7 @@ class HeadRunner:
         """backend: "torch", or an ONNX Runtime export, "onnx-int8" or "onnx-fp32"."""
         config = HeadConfig.read(head_dir)
         self.labels = config.labels
-        self.info = ModelInfo(task, f"e5-small+{head_dir.name}", config.version)
+        self.info = ModelInfo(self.task, f"e5-small+{head_dir.name}", config.version)
         self.model = load_classifier(head_dir, base_dir, backend)
         self.tokenizer = load_tokenizer(base_dir)
         self.batch_size = batch_size

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from transformers import PreTrainedTokenizerFast
 
@@ -32,11 +31,7 @@ def encode_pairs(
 class E5Stance(HeadRunner):
     """The StanceClassifier backed by a trained e5 sequence head (see `pipeline train stance`)."""
 
-    def __init__(
-        self, head_dir: Path, base_dir: Path | None = None, batch_size: int = 32,
-        backend: str = "torch",
-    ) -> None:  # fmt: skip
-        super().__init__("stance", head_dir, base_dir, batch_size, backend)
+    task = "stance"
 
     def predict(self, pairs: Sequence[tuple[str, str]]) -> list[StanceScore]:
         inputs = encode_pairs(self.tokenizer, pairs)

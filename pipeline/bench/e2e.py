@@ -27,7 +27,6 @@ from pipeline.kafka.security import client_config
 from pipeline.kafka.tail import read_topic
 from pipeline.local import WorkerProcess
 from pipeline.nlp.e5 import head_folder
-from pipeline.nlp.e5.model import load_tokenizer
 from pipeline.settings import Settings
 
 
@@ -125,9 +124,8 @@ async def _raw_loop(settings: Settings, count: int) -> float:
 def run(settings: Settings, data_dir: Path | None, articles: int, null_articles: int) -> dict:
     """The whole benchmark; one JSON-able dict of figures."""
     texts = bench_texts(data_dir, articles)
-    tokenizer = load_tokenizer(settings.model_cache)
-    tokens = sum(len(ids) for ids in tokenizer(texts, verbose=False)["input_ids"])
     model = bench_ner(head_folder("ner", settings.ner_model), texts, settings.model_cache)
+    tokens = model["tokens"]  # counted by bench_ner with the same tokenizer
     enricher = Enricher.from_settings(settings)
     started = time.perf_counter()
     for i in range(0, len(texts), settings.batch_size):

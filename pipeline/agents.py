@@ -15,7 +15,7 @@ import os
 import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -28,13 +28,16 @@ from pipeline.app import (
     dlq_topic,
     enriched_topic,
     entities_topic,
+    entity_mentions,
     seen_ids,
     settings,
 )
 from pipeline.contracts import InvalidArticle, dead_letter, decode_article, entity_events
 from pipeline.enrich import Enricher
-from pipeline.kafka import transactions
-from pipeline.web import views
+from pipeline.kafka import health, transactions
+from pipeline.monitor.activity import SAMPLE_S, Activity
+from pipeline.monitor.entities import mention_key
+from pipeline.web import dashboard, views
 
 log = logging.getLogger(__name__)
 # One thread: the model uses its own intra-op threads; the event loop stays free for
@@ -43,19 +46,9 @@ executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tagger")
 SEND_RETRY_S = 2.0
 EXIT_UNEXPECTED = 70  # a bug in the agent: exit without committing, the supervisor restarts
 
-
-@dataclass
-class WorkerState:
-    """What /health reports."""
-
-    model_ready: bool = False
-    batches: int = 0
-    last_batch_at: float | None = None
-    counts: dict[str, int] = field(default_factory=lambda: {"enriched": 0, "dead_letters": 0})
-
-
-state = WorkerState()
-views.register(app, state)
+activity = Activity(settings.topic_articles)
+views.register(app, activity)
+dashboard.register(app, activity, entity_mentions)
 
 # (partition, offset) of the events this worker emitted since its last assignment. Faust may
 # deliver a record twice in one process (pipeline.kafka.gaps reads skipped offsets again): the
@@ -84,6 +77,7 @@ def _record_emitted(events: list[EventT]) -> None:
 class Letter:
     event: EventT
     stage: str
+    kind: str  # short and fixed: a metrics label
     reason: str
     article_id: str | None = None
 
@@ -116,13 +110,13 @@ def _admit(events: list[EventT]) -> tuple[list[tuple[EventT, dict[str, Any]]], l
         try:
             article = decode_article(event.message.value, settings.max_body_bytes)
         except InvalidArticle as exc:
-            letters.append(Letter(event, exc.stage, exc.reason))
+            letters.append(Letter(event, exc.stage, exc.kind, exc.reason))
             continue
         article_id = article["id"]
         first = in_batch.get(article_id) or seen_ids.get(article_id)
         if first is not None and first != _position(event):
             reason = f"duplicate id {article_id!r}: first accepted at partition:offset {first}"
-            letters.append(Letter(event, "validate", reason, article_id))
+            letters.append(Letter(event, "validate", "duplicate_id", reason, article_id))
             continue
         in_batch[article_id] = _position(event)
         accepted.append((event, article))
@@ -183,26 +177,29 @@ async def _emit_letters(letters: list[Letter]) -> None:
         pending = failed
 
 
-async def _publish(tagged: list[tuple[EventT, dict[str, Any]]], letters: list[Letter]) -> int:
+Tagged = list[tuple[EventT, dict[str, Any]]]
+
+
+async def _publish(tagged: Tagged, letters: list[Letter]) -> Tagged:
     """at_least_once: every enriched record and its entity events acknowledged by the broker,
-    or the article dead-lettered; returns how many were enriched."""
+    or the article dead-lettered; returns the enriched ones."""
     sent = await asyncio.gather(*(_deliver(_enriched_outputs(ev, rec)) for ev, rec in tagged))
-    enriched = 0
+    enriched = []
     for (event, record), errors in zip(tagged, sent, strict=True):
         error = next((e for e in errors if e is not None), None)
         if error is None:
             _remember(event, record["id"])
-            enriched += 1
+            enriched.append((event, record))
         else:
             reason = f"could not publish the enriched record: {type(error).__name__}: {error}"
-            letters.append(Letter(event, "emit", reason[:300], record["id"]))
+            letters.append(Letter(event, "emit", "publish_error", reason[:300], record["id"]))
     await _emit_letters(letters)
     return enriched
 
 
 async def _publish_atomically(
-    events: list[EventT], tagged: list[tuple[EventT, dict[str, Any]]], letters: list[Letter]
-) -> int:
+    events: list[EventT], tagged: Tagged, letters: list[Letter]
+) -> Tagged:
     """exactly_once: outputs and input offsets commit together, or not at all. Any send error
     is raised (the worker exits, the open transactions are aborted, the batch is read again)."""
     for event, record in tagged:
@@ -219,7 +216,7 @@ async def _publish_atomically(
         await asyncio.gather(*futures)
         for event in events:
             event.ack()  # before any commit: the one that commits these outputs has the offsets
-    return len(tagged)
+    return tagged
 
 
 async def process_batch(enricher: Enricher, events: list[EventT]) -> None:
@@ -227,12 +224,14 @@ async def process_batch(enricher: Enricher, events: list[EventT]) -> None:
     fresh = [e for e in events if e.message.offset not in emitted.get(e.message.tp, ())]
     accepted, letters = _admit(fresh)
     loop = asyncio.get_running_loop()
+    started = time.perf_counter()
     results = await loop.run_in_executor(executor, enricher.enrich_each, [a for _, a in accepted])
+    tag_seconds = time.perf_counter() - started
     tagged = []
     for (event, article), result in zip(accepted, results, strict=True):
         if isinstance(result, Exception):
             reason = f"tagger failed: {type(result).__name__}: {result}"[:300]
-            letters.append(Letter(event, "tag", reason, article["id"]))
+            letters.append(Letter(event, "tag", "tagger_error", reason, article["id"]))
         else:
             tagged.append((event, result))
     if app.in_transaction:
@@ -240,10 +239,12 @@ async def process_batch(enricher: Enricher, events: list[EventT]) -> None:
     else:
         enriched = await _publish(tagged, letters)
     _record_emitted(fresh)
-    state.counts["enriched"] += enriched
-    state.counts["dead_letters"] += len(letters)
-    state.batches += 1
-    state.last_batch_at = time.time()
+    activity.record_batch(
+        size=len(events),
+        tag_seconds=tag_seconds,
+        enriched=[(event.message.timestamp, record) for event, record in enriched],
+        dead_letters=[(letter.stage, letter.kind) for letter in letters],
+    )
 
 
 @app.agent(articles_topic)
@@ -251,8 +252,9 @@ async def enrich_articles(stream: StreamT) -> None:
     """Consume `articles` in micro-batches; each batch is fully emitted before it is acked."""
     loop = asyncio.get_running_loop()
     enricher = await loop.run_in_executor(executor, Enricher.from_settings, settings)
-    state.model_ready = True
-    log.info("tagger ready: %s", ", ".join(f"{m.task}={m.name}" for m in enricher.models))
+    activity.models = [f"{m.task}={m.name}" for m in enricher.models]
+    activity.model_ready = True
+    log.info("tagger ready: %s", ", ".join(activity.models))
     async for events in stream.take_events(settings.batch_size, within=settings.batch_wait):
         try:
             await process_batch(enricher, list(events))
@@ -264,3 +266,17 @@ async def enrich_articles(stream: StreamT) -> None:
             log.critical("unexpected error in the enrich agent; exiting", exc_info=True)
             logging.shutdown()
             os._exit(EXIT_UNEXPECTED)
+
+
+@app.agent(entities_topic)
+async def count_mentions(stream: StreamT) -> None:
+    """Count the articles that mention each entity, by stance, in the windowed table."""
+    async for entity_event in stream:
+        entity_mentions[mention_key(entity_event)] += 1
+
+
+@app.timer(SAMPLE_S)
+async def sample_activity() -> None:
+    """One point of the dashboard's history; the lag of the input partitions this worker reads."""
+    activity.sample(health.lag(app, settings.topic_articles))
+    views.refresh_ready_gauge(app, activity)

@@ -9,11 +9,13 @@ from typing import Any
 
 import faust
 import orjson
+from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.serializers import codecs
 
 from pipeline.kafka.admin import OUTPUT_MAX_BYTES, ensure_topics
 from pipeline.kafka.gaps import read_gaps_again
 from pipeline.kafka.security import faust_credentials
+from pipeline.monitor import entities
 from pipeline.settings import Settings
 
 
@@ -54,6 +56,8 @@ app = faust.App(
     web_router_enabled=True,
     table_cleanup_interval=60.0,
 )
+# /metrics: Faust's own metrics (faust_*) and the pipeline's (pipeline_*), Prometheus format.
+setup_prometheus_sensors(app, name_prefix="faust")
 
 # Input stays raw bytes: the agent decodes it itself so that undecodable messages keep their
 # original bytes for the dead-letter topic.
@@ -76,6 +80,26 @@ seen_ids = app.Table(
     key_type=str,
     value_type=str,
     partitions=settings.partitions,
+)
+
+# "label, stance, canonical" → articles that mentioned the entity, per 15-minute window by the
+# entity event's timestamp: the dashboard's top entities. Written from the entities topic, so
+# partitioned like it.
+entity_mentions = (
+    app.Table(
+        "entity-mentions",
+        key_type=str,
+        value_type=int,
+        default=int,
+        partitions=settings.partitions,
+    )
+    .hopping(
+        entities.WINDOW_S,
+        entities.STEP_S,
+        expires=entities.WINDOW_S + entities.STEP_S,
+        key_index=True,
+    )
+    .relative_to_stream()
 )
 
 

@@ -30,11 +30,13 @@ _REASON_MAX = 300
 
 
 class InvalidArticle(ValueError):
-    """An input that cannot be enriched; `stage` is `decode` or `validate`."""
+    """An input that cannot be enriched; `stage` is `decode` or `validate`, `kind` a short
+    fixed name of what is wrong (a metrics label) and `reason` the full sentence."""
 
-    def __init__(self, stage: str, reason: str) -> None:
+    def __init__(self, stage: str, kind: str, reason: str) -> None:
         super().__init__(reason)
         self.stage = stage
+        self.kind = kind
         self.reason = reason
 
 
@@ -77,18 +79,23 @@ def check_article(record: Any, max_body_bytes: int) -> dict[str, Any]:
     try:
         error = best_match(validator("article").iter_errors(record))
     except RecursionError:  # jsonschema recurses (and repr()s) into nested values
-        raise InvalidArticle("validate", "schema: nested too deeply to validate") from None
+        raise InvalidArticle(
+            "validate", "schema", "schema: nested too deeply to validate"
+        ) from None
     if error is not None:
-        raise InvalidArticle("validate", "schema: " + _describe(error))
+        raise InvalidArticle("validate", "schema", "schema: " + _describe(error))
     body_bytes = len(record["body"].encode("utf-8", "surrogatepass"))
     if body_bytes > max_body_bytes:
         raise InvalidArticle(
-            "validate", f"body is {body_bytes} bytes, over the limit of {max_body_bytes}"
+            "validate",
+            "too_large",
+            f"body is {body_bytes} bytes, over the limit of {max_body_bytes}",
         )
     for i, target in enumerate(record.get("targets", ())):
         if isinstance(target, dict) and not target["start"] < target["end"] <= len(record["body"]):
             raise InvalidArticle(
                 "validate",
+                "target_span",
                 f"targets/{i}: span {target['start']}:{target['end']} is not inside body "
                 f"(length {len(record['body'])})",
             )
@@ -98,15 +105,17 @@ def check_article(record: Any, max_body_bytes: int) -> dict[str, Any]:
 def decode_article(raw: bytes | None, max_body_bytes: int) -> dict[str, Any]:
     """Bytes from Kafka → a valid article dict, or InvalidArticle naming what is wrong."""
     if not raw:
-        raise InvalidArticle("decode", "empty message value")
+        raise InvalidArticle("decode", "empty", "empty message value")
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidArticle("decode", f"invalid UTF-8 at byte {exc.start}: {exc.reason}") from None
+        raise InvalidArticle(
+            "decode", "utf8", f"invalid UTF-8 at byte {exc.start}: {exc.reason}"
+        ) from None
     try:
         record = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise InvalidArticle("decode", _short(f"invalid JSON: {exc}")) from None
+        raise InvalidArticle("decode", "json", _short(f"invalid JSON: {exc}")) from None
     return check_article(record, max_body_bytes)
 
 

@@ -24,10 +24,10 @@ def run_demo(settings: Settings, seed: Path) -> int:
         broker.start()
     console.print(f"Kafka is up on {settings.broker}")
     worker = WorkerProcess(settings)
-    if not worker.healthy():
+    if not worker.ready():
         with console.status("starting the worker"):
             worker.start()
-            worker.wait_healthy()
+            worker.wait_ready()
     console.print(f"worker is consuming (log: {worker.log_file})")
     # A fresh id per run: the pipeline dead-letters ids it has already enriched.
     run = utc_now()
@@ -53,9 +53,9 @@ def run_demo(settings: Settings, seed: Path) -> int:
         print_pretty(Console(), record)
     if wanted:
         console.print(f"no enriched record within 120 s; see {worker.log_file} and articles.dlq")
-    base = f"http://{settings.web_host}:{settings.web_port}"
+    base = worker.web_url
     console.print(
-        f"\nweb view: {base}/  ·  health: {base}/health  ·  performance: {base}/performance/\n"
+        f"\ndashboard: {base}/dashboard/  ·  metrics: {base}/metrics  ·  ready: {base}/ready\n"
         "more: `pipeline produce FILE…`, `pipeline tail`, `pipeline tag FILE`; "
         "stop everything with `pipeline down`"
     )

@@ -17,7 +17,7 @@ from pipeline.settings import Settings
 
 
 class WorkerProcess:
-    """A `pipeline worker` subprocess with exactly these settings: start, wait for /health,
+    """A `pipeline worker` subprocess with exactly these settings: start, wait for /ready,
     stop (SIGTERM, then SIGKILL)."""
 
     def __init__(self, settings: Settings) -> None:
@@ -27,8 +27,8 @@ class WorkerProcess:
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
-    def health_url(self) -> str:
-        return f"http://{self.settings.web_host}:{self.settings.web_port}/health"
+    def web_url(self) -> str:
+        return f"http://{self.settings.web_host}:{self.settings.web_port}"
 
     def start(self) -> int:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -45,29 +45,32 @@ class WorkerProcess:
         self._process = process
         return process.pid
 
-    def health(self) -> dict[str, Any] | None:
-        """The /health document (also when it says 503); None when nothing answers."""
+    def readiness(self) -> dict[str, Any] | None:
+        """The /ready document (also when it says 503); None when nothing answers."""
         try:
-            with urllib.request.urlopen(self.health_url, timeout=2) as response:
+            with urllib.request.urlopen(f"{self.web_url}/ready", timeout=2) as response:
                 return json.load(response)
         except urllib.error.HTTPError as error:
-            return json.load(error)
+            try:
+                return json.load(error)
+            except ValueError:  # not the view's answer: the worker is still starting
+                return None
         except (urllib.error.URLError, OSError, ValueError):
             return None
 
-    def healthy(self) -> bool:
-        return (self.health() or {}).get("status") == "ok"
+    def ready(self) -> bool:
+        return (self.readiness() or {}).get("ready") is True
 
-    def wait_healthy(self, timeout_s: float = 180.0) -> None:
+    def wait_ready(self, timeout_s: float = 180.0) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self.healthy():
+            if self.ready():
                 return
             if self.pid() is None:
                 raise RuntimeError(f"the worker exited; see {self.log_file}")
             time.sleep(0.5)
         raise TimeoutError(
-            f"the worker was not healthy within {timeout_s:.0f} s; see {self.log_file}"
+            f"the worker was not ready within {timeout_s:.0f} s; see {self.log_file}"
         )
 
     def pid(self) -> int | None:

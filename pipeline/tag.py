@@ -48,7 +48,9 @@ def tag_inputs(inputs: Sequence[str], settings: Settings, pretty: bool = False) 
     for record in _records(inputs):
         try:
             if record.error is not None:
-                raise InvalidArticle("decode", record.error)
+                failures += 1
+                problem(err, "invalid", f"{record.origin}: {record.error}")
+                continue
             batch.append((record.origin, check_article(record.article, settings.max_body_bytes)))
         except InvalidArticle as exc:
             failures += 1

@@ -69,7 +69,7 @@ def _run_worker(settings: Settings, bodies: list[str], rate: float | None = None
     worker = WorkerProcess(settings)
     worker.start()
     try:
-        worker.wait_healthy(timeout_s=300)
+        worker.wait_ready(timeout_s=300)
         _produce(settings, bodies, rate)
         out = _timestamps(settings, settings.topic_enriched, len(bodies), timeout_s=120)
         rss_mb = worker.peak_rss_mb()

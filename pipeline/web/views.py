@@ -1,28 +1,67 @@
-"""/health on the Faust web server: 200 while the worker consumes, 503 otherwise."""
+"""/health (liveness) and /ready (readiness) on the Faust web server.
+
+/health answers 200 while the worker's event loop runs; /ready answers 200 only while the
+worker can enrich: model loaded, group coordinator known (the broker answers), input
+partitions assigned, no rebalance in progress. /metrics comes from Faust's Prometheus sensor
+(pipeline.app).
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import faust
 from faust.web import Request, Response, View
 
+from pipeline.kafka.health import coordinator_known
+from pipeline.monitor import metrics
+from pipeline.monitor.activity import Activity
 
-def register(app: faust.App, state: Any) -> None:
-    """Add the pipeline's views; `state` is the agent's WorkerState."""
+STARTED_AT = time.time()
+
+
+def readiness(app: faust.App, activity: Activity) -> dict[str, Any]:
+    """Each readiness condition and whether all hold."""
+    assigned = sorted(app.consumer.assignment()) if app.consumer else []
+    inputs = [tp for tp in assigned if tp.topic == activity.input_topic]
+    checks = {
+        "model_loaded": activity.model_ready,
+        "broker_connected": coordinator_known(app),
+        "partitions_assigned": bool(inputs),
+        "not_rebalancing": not app.rebalancing,
+    }
+    return {
+        "ready": all(checks.values()),
+        **checks,
+        "models": activity.models,
+        "input_partitions": [tp.partition for tp in inputs],
+        "assigned_partitions": [f"{tp.topic}/{tp.partition}" for tp in assigned],
+    }
+
+
+def refresh_ready_gauge(app: faust.App, activity: Activity) -> None:
+    metrics.READY.set(1 if readiness(app, activity)["ready"] else 0)
+
+
+def register(app: faust.App, activity: Activity) -> None:
+    """Add /health and /ready to the app's web server."""
 
     @app.page("/health")
     class Health(View):
         async def get(self, request: Request) -> Response:
-            assigned = sorted(app.consumer.assignment()) if app.consumer else []
-            consuming = state.model_ready and bool(assigned) and not app.rebalancing
-            body = {
-                "status": "ok" if consuming else "unavailable",
-                "model_ready": state.model_ready,
-                "rebalancing": app.rebalancing,
-                "assigned_partitions": [f"{tp.topic}/{tp.partition}" for tp in assigned],
-                "batches": state.batches,
-                "last_batch_at": state.last_batch_at,
-                **state.counts,
-            }
-            return self.json(body, status=200 if consuming else 503)
+            return self.json(
+                {
+                    "status": "alive",
+                    "uptime_s": round(time.time() - STARTED_AT, 1),
+                    "batches": activity.batches,
+                    "last_batch_at": activity.last_batch_at,
+                    **activity.totals,
+                }
+            )
+
+    @app.page("/ready")
+    class Ready(View):
+        async def get(self, request: Request) -> Response:
+            body = readiness(app, activity)
+            return self.json(body, status=200 if body["ready"] else 503)

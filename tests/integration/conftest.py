@@ -45,7 +45,7 @@ def worker(pipeline_settings: Settings) -> Iterator[WorkerProcess]:
     process = WorkerProcess(pipeline_settings)
     process.start()
     try:
-        process.wait_healthy(timeout_s=240)
+        process.wait_ready(timeout_s=240)
         yield process
     finally:
         process.stop()

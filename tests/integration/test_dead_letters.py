@@ -84,4 +84,4 @@ def test_bad_input_is_dead_lettered_and_nothing_is_lost(
     assert letter["reason"].startswith("duplicate id 'dup': first accepted at partition:offset")
     assert base64.b64decode(letter["value_base64"]) == sent[b"dup"][1]
 
-    assert worker.healthy()
+    assert worker.ready()

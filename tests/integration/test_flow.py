@@ -90,17 +90,34 @@ def test_tail_pretty_shows_title_language_and_entities(
     assert "прямі переговори між Україною та Росією" in out
 
 
-@pytest.mark.parametrize("path", ["/health", "/", "/assignment/", "/performance/", "/table/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/health", "/ready", "/", "/assignment/", "/performance/", "/table/", "/dashboard/data"],
+)
 def test_web_view_pages(pipeline_settings: Settings, worker: WorkerProcess, path: str) -> None:
-    url = f"http://{pipeline_settings.web_host}:{pipeline_settings.web_port}{path}"
-    with urllib.request.urlopen(url, timeout=10) as response:
+    """The pipeline's pages and Faust's own built-in ones answer JSON."""
+    with urllib.request.urlopen(worker.web_url + path, timeout=10) as response:
         assert response.status == 200
         body = orjson.loads(response.read())
-    if path == "/health":
-        assert body["status"] == "ok" and body["model_ready"] is True
-        assert any(
-            p.startswith(pipeline_settings.topic_articles) for p in body["assigned_partitions"]
-        )
+    if path == "/ready":
+        assert body["ready"] is True and body["model_loaded"] is True
+        assert body["input_partitions"] == list(range(pipeline_settings.partitions))
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/dashboard/", "text/html"),
+        ("/dashboard/static/dashboard.js", "application/javascript"),
+        ("/dashboard/static/vendor/uPlot.iife.min.js", "application/javascript"),
+        ("/metrics", "text/plain"),
+    ],
+)
+def test_web_view_assets(worker: WorkerProcess, path: str, content_type: str) -> None:
+    with urllib.request.urlopen(worker.web_url + path, timeout=10) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith(content_type)
+        assert len(response.read()) > 100
 
 
 def test_produce_reports_invalid_records_and_sends_the_rest(

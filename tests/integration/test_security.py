@@ -35,7 +35,7 @@ def test_worker_produce_and_tail_over_sasl(pipeline_settings: Settings, tmp_path
     worker = WorkerProcess(settings)
     worker.start()
     try:
-        worker.wait_healthy(timeout_s=120)
+        worker.wait_ready(timeout_s=120)
         produced = run_cli(settings, "produce", str(SEED_JSONL))
         assert produced.returncode == 0, produced.stderr.decode()
         tail = run_cli(settings, "tail", "--from-beginning", "--max", "1", "--timeout", "60",

@@ -54,7 +54,7 @@ def start_worker(scenario_settings: Settings) -> Iterator[Callable[..., WorkerPr
         worker = WorkerProcess(settings)
         worker.start()
         started.append(worker)
-        worker.wait_healthy(timeout_s=120)
+        worker.wait_ready(timeout_s=120)
         return worker
 
     yield start

@@ -28,7 +28,10 @@ def test_broker_restart_mid_stream(
     time.sleep(6)
     broker = LocalBroker(kafka)
     broker.stop()
-    time.sleep(DOWN_S)
+    down_until, readiness_while_down = time.monotonic() + DOWN_S, []
+    while time.monotonic() < down_until:
+        readiness_while_down.append(worker.readiness() or {})
+        time.sleep(0.5)
     broker.start()
     producer.join(timeout=240)
     assert producer.errors == [] and producer.sent == ARTICLES
@@ -38,4 +41,7 @@ def test_broker_restart_mid_stream(
     assert outcome.lost == []
     assert outcome.dead_lettered == 0, outcome.dlq_reasons
     assert worker.pid() == pid, f"the worker exited; see {worker.log_file}"
-    assert worker.healthy()
+    # /ready said the broker was gone while it was, and is ready again
+    assert any(r.get("broker_connected") is False for r in readiness_while_down)
+    assert all(r.get("ready") is not True for r in readiness_while_down[-3:])
+    worker.wait_ready(timeout_s=60)

@@ -45,7 +45,7 @@ def test_poison_input_is_dead_lettered_and_the_worker_keeps_running(
         letter = outcome.letters[key]
         assert base64.b64decode(letter["value_base64"]) == value, kinds[key]
         assert letter["stage"] in {"decode", "validate"} and letter["reason"], kinds[key]
-    assert worker.pid() == pid and worker.healthy(), f"the worker restarted; see {worker.log_file}"
+    assert worker.pid() == pid and worker.ready(), f"the worker restarted; see {worker.log_file}"
     assert LOG_MARKER not in worker.log_file.read_text(errors="replace")
 
 

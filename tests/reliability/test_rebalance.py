@@ -18,8 +18,8 @@ ARTICLES = 1000
 
 
 def input_partitions(worker: WorkerProcess, topic: str) -> set[str]:
-    health = worker.health() or {}
-    return {tp for tp in health.get("assigned_partitions", []) if tp.rsplit("/", 1)[0] == topic}
+    readiness = worker.readiness() or {}
+    return {tp for tp in readiness.get("assigned_partitions", []) if tp.rsplit("/", 1)[0] == topic}
 
 
 def test_survivor_takes_over_a_killed_workers_partitions(
@@ -44,7 +44,7 @@ def test_survivor_takes_over_a_killed_workers_partitions(
     killed_at = time.monotonic()
     taken_over_s = None
     while time.monotonic() - killed_at < 90 and taken_over_s is None:
-        if len(input_partitions(first, topic)) == scenario_settings.partitions and first.healthy():
+        if len(input_partitions(first, topic)) == scenario_settings.partitions and first.ready():
             taken_over_s = round(time.monotonic() - killed_at, 1)
         time.sleep(0.5)
     producer.join(timeout=120)

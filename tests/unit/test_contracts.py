@@ -72,36 +72,40 @@ def test_folders_expand_and_bad_lines_are_named(tmp_path: Path) -> None:
 def test_schema_violations_have_precise_reasons(record: object, reason: str) -> None:
     with pytest.raises(InvalidArticle) as caught:
         check_article(record, LIMIT)
-    assert caught.value.stage == "validate"
+    assert (caught.value.stage, caught.value.kind) == ("validate", "schema")
     assert reason in caught.value.reason
 
 
 def test_span_targets_must_lie_inside_the_body() -> None:
     check_article({"id": "a", "body": "abc", "targets": [{"start": 0, "end": 3}]}, LIMIT)
-    with pytest.raises(InvalidArticle, match="span 1:9 is not inside body"):
+    with pytest.raises(InvalidArticle, match="span 1:9 is not inside body") as caught:
         check_article({"id": "a", "body": "abc", "targets": [{"start": 1, "end": 9}]}, LIMIT)
+    assert caught.value.kind == "target_span"
 
 
 def test_body_size_limit_counts_utf8_bytes() -> None:
     body = "ї" * 600  # 1,200 bytes in UTF-8
     check_article({"id": "a", "body": body}, 1200)
-    with pytest.raises(InvalidArticle, match="body is 1200 bytes, over the limit of 1199"):
+    with pytest.raises(
+        InvalidArticle, match="body is 1200 bytes, over the limit of 1199"
+    ) as caught:
         check_article({"id": "a", "body": body}, 1199)
+    assert caught.value.kind == "too_large"
 
 
 @pytest.mark.parametrize(
-    ("raw", "reason"),
+    ("raw", "kind", "reason"),
     [
-        (b"", "empty message value"),
-        (b'{"id": "a", "body": "\xff"}', "invalid UTF-8 at byte 21"),
-        (b'{"id": "a", "body": ', "invalid JSON"),
-        (bytes(range(256)), "invalid UTF-8"),
+        (b"", "empty", "empty message value"),
+        (b'{"id": "a", "body": "\xff"}', "utf8", "invalid UTF-8 at byte 21"),
+        (b'{"id": "a", "body": ', "json", "invalid JSON"),
+        (bytes(range(256)), "utf8", "invalid UTF-8"),
     ],
 )
-def test_undecodable_messages(raw: bytes, reason: str) -> None:
+def test_undecodable_messages(raw: bytes, kind: str, reason: str) -> None:
     with pytest.raises(InvalidArticle) as caught:
         decode_article(raw, LIMIT)
-    assert caught.value.stage == "decode"
+    assert (caught.value.stage, caught.value.kind) == ("decode", kind)
     assert reason in caught.value.reason
 
 

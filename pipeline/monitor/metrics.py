@@ -1,0 +1,43 @@
+"""The pipeline's Prometheus metrics (default registry, served on /metrics beside Faust's own).
+
+Labels are bounded sets: languages, dead-letter stage and kind, input partitions.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+ARTICLES_CONSUMED = Counter(
+    "pipeline_articles_consumed", "Input messages taken by the enrich agent (valid or not)."
+)
+ARTICLES_ENRICHED = Counter(
+    "pipeline_articles_enriched",
+    "Articles enriched and acknowledged by the broker.",
+    ["language"],
+)
+DEAD_LETTERS = Counter(
+    "pipeline_dead_letters",
+    "Messages sent to the dead-letter topic, by stage and kind of fault.",
+    ["stage", "reason"],
+)
+TAGGING_SECONDS = Histogram(
+    "pipeline_tagging_seconds",
+    "Time the tagger took for one batch.",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64),
+)
+BATCH_SIZE = Histogram(
+    "pipeline_batch_size",
+    "Messages per micro-batch.",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
+)
+LATENCY_SECONDS = Histogram(
+    "pipeline_latency_seconds",
+    "Input record timestamp to enriched record acknowledged, per article.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128),
+)
+CONSUMER_LAG = Gauge(
+    "pipeline_consumer_lag",
+    "Messages behind the end of each assigned input partition.",
+    ["topic", "partition"],
+)
+READY = Gauge("pipeline_ready", "1 while /ready answers 200 (model loaded, broker, partitions).")

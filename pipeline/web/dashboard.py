@@ -1,0 +1,52 @@
+"""/dashboard/: one page an operator opens to see the worker's health and what the news is about.
+
+The page (static/dashboard.html + .js, uPlot vendored under static/vendor/, no CDN) polls
+/dashboard/data every few seconds and redraws without reloading.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import faust
+from faust.web import Blueprint, Request, Response, View
+
+from pipeline.monitor.activity import SAMPLE_S, Activity
+from pipeline.monitor.entities import top_entities
+from pipeline.web.views import readiness
+
+STATIC = Path(__file__).parent / "static"
+
+
+def snapshot(app: faust.App, activity: Activity, mentions: Any) -> dict[str, Any]:
+    """Everything the page shows, as JSON."""
+    return {
+        "app": app.conf.id,
+        "sample_s": SAMPLE_S,
+        "readiness": readiness(app, activity),
+        "totals": dict(activity.totals),
+        "history": list(activity.history),
+        "languages": activity.languages(),
+        "top_entities": top_entities(mentions.items().now()),
+        "latest": list(activity.latest),
+    }
+
+
+def register(app: faust.App, activity: Activity, mentions: Any) -> None:
+    """Serve the page, its data and its assets under /dashboard/; `mentions` is the windowed
+    entity-mentions table."""
+    blueprint = Blueprint("dashboard")
+
+    @blueprint.route("/", name="index")
+    class Page(View):
+        async def get(self, request: Request) -> Response:
+            return self.html((STATIC / "dashboard.html").read_text(encoding="utf-8"))
+
+    @blueprint.route("/data", name="data")
+    class Data(View):
+        async def get(self, request: Request) -> Response:
+            return self.json(snapshot(app, activity, mentions))
+
+    blueprint.static("/static/", STATIC)
+    blueprint.register(app, url_prefix="/dashboard/")

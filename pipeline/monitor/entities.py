@@ -1,14 +1,14 @@
 """Top entities of the last 15 minutes with their stance mix, from a Faust windowed table.
 
-The table counts articles per (label, stance, canonical) in hopping windows of WINDOW_S that
-start every STEP_S; the dashboard reads the oldest window still open, i.e. the last 14–15
-minutes.
+The table counts articles per (label, stance, canonical) in tumbling windows of STEP_S: one
+changelog record per entity event (hopping windows would write one per window covering it).
+The dashboard sums the windows that started within the last WINDOW_S.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 WINDOW_S = 15 * 60
@@ -20,6 +20,14 @@ def mention_key(entity_event: dict[str, Any]) -> str:
     """The table key of one entity event (an article mentioning an entity)."""
     stance = (entity_event.get("stance") or {}).get("label", "unjudged")
     return f"{entity_event['label']}\t{stance}\t{entity_event['canonical']}"
+
+
+def recent(windows: Iterable[tuple[Any, int]], now: float) -> Iterator[tuple[str, int]]:
+    """(key, articles) of the windows that started within WINDOW_S of now, from the table's
+    raw items: ((key, (window start, window end)), articles)."""
+    for (key, (start, _)), articles in windows:
+        if start > now - WINDOW_S:
+            yield key, articles
 
 
 def top_entities(counts: Iterable[tuple[str, int]], per_label: int = 10) -> dict[str, list]:

@@ -6,6 +6,7 @@ The page (static/dashboard.html + .js, uPlot vendored under static/vendor/, no C
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import faust
 from faust.web import Blueprint, Request, Response, View
 
 from pipeline.monitor.activity import SAMPLE_S, Activity
-from pipeline.monitor.entities import top_entities
+from pipeline.monitor.entities import recent, top_entities
 from pipeline.web.views import readiness
 
 STATIC = Path(__file__).parent / "static"
@@ -28,7 +29,7 @@ def snapshot(app: faust.App, activity: Activity, mentions: Any) -> dict[str, Any
         "totals": dict(activity.totals),
         "history": list(activity.history),
         "languages": activity.languages(),
-        "top_entities": top_entities(mentions.items().now()),
+        "top_entities": top_entities(recent(mentions.table.items(), time.time())),
         "latest": list(activity.latest),
     }
 

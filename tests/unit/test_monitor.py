@@ -9,7 +9,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from pipeline.monitor.activity import BODY_SHOWN, LATEST_KEPT, Activity, showcase
-from pipeline.monitor.entities import mention_key, top_entities
+from pipeline.monitor.entities import STEP_S, WINDOW_S, mention_key, recent, top_entities
 
 
 def enriched(article_id: str, language: str = "uk", body: str = "Київ і Львів.") -> dict[str, Any]:
@@ -122,3 +122,15 @@ def test_top_entities_rank_by_articles_and_mix_the_stances() -> None:
             }
         ],
     }
+
+
+def test_recent_sums_only_windows_of_the_last_15_minutes() -> None:
+    now = 10_000_000.0
+    windows = [
+        (("LOC\tfavor\tКиїв", (now - 60, now - 0.1)), 2),
+        (("LOC\tfavor\tКиїв", (now - WINDOW_S + STEP_S, now - WINDOW_S + 2 * STEP_S)), 1),
+        (("LOC\tfavor\tЛьвів", (now - WINDOW_S - STEP_S, now - WINDOW_S)), 5),  # too old
+    ]
+    top = top_entities(recent(windows, now))
+    assert top == {"LOC": [{"canonical": "Київ", "articles": 3, "stance": {
+        "favor": 3, "against": 0, "neutral": 0, "unjudged": 0}}]}  # fmt: skip

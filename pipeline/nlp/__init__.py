@@ -57,7 +57,7 @@ def load_tagger(
     stance = E5Stance(head_folder("stance", stance_model), base_dir, backend=backend)
     if backend == "torch":
         share_embeddings(ner.model, stance.model)
-    return ModelTagger(ner, stance, topics, E5TopicMatcher(threads))
+    return ModelTagger(ner, stance, topics, E5TopicMatcher(base_dir, backend))
 
 
 def _custom_tagger(spec: str) -> Tagger:

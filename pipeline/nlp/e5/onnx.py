@@ -1,4 +1,4 @@
-"""ONNX Runtime backend for the e5 heads: the merged head exported once, int8 by default.
+"""ONNX Runtime backend for the e5 heads and the e5 embedder: each exported once, int8 by default.
 
 Serving then runs ONNX Runtime's integer matmuls instead of torch's fp32 ones. Exports are
 cached by a digest of everything they are built from, so a retrained head or a new base is
@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import onnxruntime as ort
@@ -19,7 +20,7 @@ import torch
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
 from pipeline.nlp.e5.convert import MARKER_FILE, default_cache_dir, ensure_base_model
-from pipeline.nlp.e5.model import HEAD_FILE, WEIGHTS_FILE, E5Classifier
+from pipeline.nlp.e5.model import HEAD_FILE, WEIGHTS_FILE, E5Classifier, E5Embedder, HeadConfig
 
 BACKENDS = ("torch", "onnx-fp32", "onnx-int8")
 OPSET = 17
@@ -30,11 +31,12 @@ QUANTIZATION = {"weight_type": QuantType.QInt8, "per_channel": True}
 
 
 class OnnxClassifier:
-    """An exported head in an ONNX Runtime CPU session, called like `E5Classifier` (torch
-    tensors in, torch logits out) so the recognizers' code does not change."""
+    """An exported model in an ONNX Runtime CPU session, called like the torch module it came
+    from (torch tensors in, a torch tensor out) so the callers' code does not change."""
 
-    def __init__(self, path: Path, threads: int = 0) -> None:
+    def __init__(self, path: Path, threads: int = 0, output: str = "logits") -> None:
         """threads: intra-op threads; 0 lets ONNX Runtime use every physical core."""
+        self.output = output
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if threads > 0:
@@ -46,8 +48,8 @@ class OnnxClassifier:
 
     def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         feeds = {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()}
-        (logits,) = self.session.run(["logits"], feeds)
-        return torch.from_numpy(logits)
+        (result,) = self.session.run([self.output], feeds)
+        return torch.from_numpy(result)
 
 
 def load_classifier(
@@ -55,12 +57,27 @@ def load_classifier(
 ) -> E5Classifier | OnnxClassifier:
     """The head for inference on the chosen backend. ONNX sessions use as many threads as
     torch is set to, so one thread setting governs both."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    _check(backend)
     if backend == "torch":
         return E5Classifier.load(head_dir, base_dir).for_inference()
     path = build_onnx(head_dir, onnx_cache_dir(base_dir), base_dir, backend == "onnx-int8")
     return OnnxClassifier(path, torch.get_num_threads())
+
+
+def load_embedder(
+    base_dir: Path | None = None, backend: str = "torch"
+) -> E5Embedder | OnnxClassifier:
+    """e5's sentence embedder on the chosen backend."""
+    _check(backend)
+    if backend == "torch":
+        return E5Embedder(base_dir)
+    path = build_embedder_onnx(onnx_cache_dir(base_dir), base_dir, backend == "onnx-int8")
+    return OnnxClassifier(path, torch.get_num_threads(), output="embeddings")
+
+
+def _check(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
 def onnx_cache_dir(base_dir: Path | None = None) -> Path:
@@ -71,19 +88,55 @@ def onnx_cache_dir(base_dir: Path | None = None) -> Path:
 def build_onnx(
     head_dir: Path, cache_dir: Path, base_dir: Path | None = None, quantize: bool = True
 ) -> Path:
-    """The head merged into its base as one ONNX file under cache_dir, exported (and
-    quantised) unless a file of the same digest is there; built in a temporary folder and
-    renamed into place, so readers never see half a model."""
+    """The head merged into its base as one ONNX file under cache_dir."""
+    per_token = HeadConfig.read(head_dir).task == "token"
+    return _build(
+        cache_dir,
+        head_dir.name,
+        [head_dir / WEIGHTS_FILE, head_dir / HEAD_FILE],
+        lambda: E5Classifier.load(head_dir, base_dir).for_inference(),
+        ("logits", per_token),
+        base_dir,
+        quantize,
+    )
+
+
+def build_embedder_onnx(
+    cache_dir: Path, base_dir: Path | None = None, quantize: bool = True
+) -> Path:
+    """The bare base with e5's pooling as one ONNX file under cache_dir."""
+    return _build(
+        cache_dir,
+        "embedder",
+        [],
+        lambda: E5Embedder(base_dir),
+        ("embeddings", False),
+        base_dir,
+        quantize,
+    )
+
+
+def _build(
+    cache_dir: Path,
+    name: str,
+    sources: list[Path],
+    make_model: Callable[[], torch.nn.Module],
+    output: tuple[str, bool],
+    base_dir: Path | None,
+    quantize: bool,
+) -> Path:
+    """Export (and quantise) unless a file of the same digest is there; built in a temporary
+    folder and renamed into place, so readers never see half a model. output: the output's
+    name and whether it has one row per token."""
     kind = "int8" if quantize else "fp32"
-    target = cache_dir / f"{head_dir.name}-{_digest(head_dir, base_dir, quantize)}-{kind}.onnx"
+    digest = _digest([*sources, ensure_base_model(base_dir) / MARKER_FILE], quantize)
+    target = cache_dir / f"{name}-{digest}-{kind}.onnx"
     if target.exists():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.stem}-", dir=cache_dir))
     try:
-        built = _export(
-            E5Classifier.load(head_dir, base_dir).for_inference(), staging / "fp32.onnx"
-        )
+        built = _export(make_model(), staging / "fp32.onnx", *output)
         if quantize:
             quantize_dynamic(built, staging / "int8.onnx", **QUANTIZATION)
             built = staging / "int8.onnx"
@@ -93,26 +146,23 @@ def build_onnx(
     return target
 
 
-def _digest(head_dir: Path, base_dir: Path | None, quantize: bool) -> str:
-    """Of the head's files, the base's source marker and the export recipe."""
+def _digest(sources: list[Path], quantize: bool) -> str:
+    """Of the files a model is built from (the base's source marker among them) and the
+    export recipe."""
     digest = hashlib.sha256(f"opset={OPSET} quantize={quantize and QUANTIZATION}".encode())
-    for path in (
-        head_dir / WEIGHTS_FILE,
-        head_dir / HEAD_FILE,
-        ensure_base_model(base_dir) / MARKER_FILE,
-    ):
+    for path in sources:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def _export(model: E5Classifier, path: Path) -> Path:
+def _export(model: torch.nn.Module, path: Path, output: str, per_token: bool) -> Path:
     """The TorchScript exporter: still in torch 2.15, needs no onnxscript, and traces the
     attention-mask arithmetic into plain ops. Traced on a padded batch of two so that no
     shape or all-ones mask is baked in."""
     input_ids = torch.tensor([[0, 581, 6, 2, 1], [0, 581, 6, 5, 2]])
     attention_mask = torch.tensor([[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]])
     axes = {0: "batch", 1: "tokens"}
-    logits_axes = axes if model.config.task == "token" else {0: "batch"}
+    output_axes = axes if per_token else {0: "batch"}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning)  # legacy exporter
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)  # constant 1.0
@@ -121,8 +171,8 @@ def _export(model: E5Classifier, path: Path) -> Path:
             (input_ids, attention_mask),
             str(path),
             input_names=["input_ids", "attention_mask"],
-            output_names=["logits"],
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": logits_axes},
+            output_names=[output],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, output: output_axes},
             opset_version=OPSET,
             dynamo=False,
         )

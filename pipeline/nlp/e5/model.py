@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
 import torch
@@ -141,7 +142,10 @@ def _load_base(base_dir: Path | None) -> BertModel:
         hf_logging.set_verbosity(verbosity)
 
 
+@cache
 def load_tokenizer(base_dir: Path | None = None) -> PreTrainedTokenizerFast:
+    """One instance per base for the process (~300 MB each): the heads and the topic matcher
+    share it."""
     # fix_mistral_regex=False: transformers 4.57 guesses a Mistral tokenizer for any local
     # folder and warns; ours is XLM-R's unigram tokenizer and has no such regex.
     return AutoTokenizer.from_pretrained(ensure_base_model(base_dir), fix_mistral_regex=False)

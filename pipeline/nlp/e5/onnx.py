@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import onnxruntime as ort
@@ -44,12 +45,25 @@ class OnnxClassifier:
         # Idle workers sleep instead of spinning: the CPU is shared with the other head, the
         # topic model and the consumer (faster here too when the cores are busy).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # One memory arena for every session of the process: each arena keeps its peak, and
+        # three of them held 2.0 GB where a shared one holds 0.9 GB, at the same speed.
+        _register_shared_arena()
+        options.add_session_config_entry("session.use_env_allocators", "1")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         feeds = {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()}
         (result,) = self.session.run([self.output], feeds)
         return torch.from_numpy(result)
+
+
+@cache
+def _register_shared_arena() -> None:
+    """ONNX Runtime's process-wide CPU arena, used by sessions that ask for env allocators."""
+    memory = ort.OrtMemoryInfo(
+        "Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT
+    )
+    ort.create_and_register_allocator(memory, ort.OrtArenaCfg(0, -1, -1, -1))
 
 
 def load_classifier(

@@ -40,10 +40,11 @@ def load_tagger(
         )
     if name == "hf" and not (ner_model or stance_model):
         raise ValueError("the hf tagger needs PIPELINE_NER_MODEL and/or PIPELINE_STANCE_MODEL")
-    import torch
+    if name == "hf" or backend == "torch":
+        import torch  # only these run on torch: ONNX Runtime serving never imports it
 
-    if threads > 0:
-        torch.set_num_threads(threads)
+        if threads > 0:
+            torch.set_num_threads(threads)
     if name == "hf":
         from pipeline.nlp.hf import HFEntityRecognizer, HFNliStance
 
@@ -53,11 +54,12 @@ def load_tagger(
     from pipeline.nlp.e5 import E5EntityRecognizer, E5Stance, head_folder, share_embeddings
     from pipeline.nlp.e5.topics import E5TopicMatcher
 
-    ner = E5EntityRecognizer(head_folder("ner", ner_model), base_dir, backend=backend)
-    stance = E5Stance(head_folder("stance", stance_model), base_dir, backend=backend)
+    e5 = {"base_dir": base_dir, "backend": backend, "threads": threads}
+    ner = E5EntityRecognizer(head_folder("ner", ner_model), **e5)
+    stance = E5Stance(head_folder("stance", stance_model), **e5)
     if backend == "torch":
-        share_embeddings(ner.model, stance.model)
-    return ModelTagger(ner, stance, topics, E5TopicMatcher(base_dir, backend))
+        share_embeddings(ner.model.module, stance.model.module)
+    return ModelTagger(ner, stance, topics, E5TopicMatcher(**e5))
 
 
 def _custom_tagger(spec: str) -> Tagger:

@@ -16,7 +16,8 @@ from torch import nn
 from tqdm import tqdm
 from transformers import get_linear_schedule_with_warmup
 
-from pipeline.nlp.e5.model import E5Classifier, HeadConfig
+from pipeline.nlp.e5.head_config import HeadConfig
+from pipeline.nlp.e5.model import E5Classifier
 from pipeline.nlp.e5.runner import pad_batch
 
 T = TypeVar("T")
@@ -80,7 +81,7 @@ def length_batches(
 
 
 def collate(batch: Sequence[Feature], pad_id: int) -> tuple[torch.Tensor, ...]:
-    ids, mask = pad_batch([f.input_ids for f in batch], pad_id)
+    ids, mask = (torch.from_numpy(a) for a in pad_batch([f.input_ids for f in batch], pad_id))
     if isinstance(batch[0].labels, int):
         return ids, mask, torch.tensor([f.labels for f in batch], dtype=torch.long)
     labels = torch.full(ids.shape, IGNORE, dtype=torch.long)

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
-from transformers import PreTrainedTokenizerFast
 
-from pipeline.nlp.e5.model import HeadConfig, load_tokenizer
+from pipeline.nlp.e5.head_config import HeadConfig
 from pipeline.nlp.e5.ner import WINDOW_TOKENS, E5EntityRecognizer, core_offsets
+from pipeline.nlp.e5.tokens import E5Tokenizer, load_serving_tokenizer
 from pipeline.nlp.spans import bio_tags
 from pipeline.train.loop import IGNORE, Feature, TrainConfig, train_head
 from pipeline.train.ner_data import NerExample
@@ -61,7 +61,7 @@ def token_labels(
 
 def features(
     examples: Sequence[NerExample],
-    tokenizer: PreTrainedTokenizerFast,
+    tokenizer: E5Tokenizer,
     tags: Sequence[str],
     max_tokens: int = WINDOW_TOKENS,
 ) -> list[Feature]:
@@ -94,7 +94,7 @@ def train_ner(
     config: NerTrainConfig, examples: Sequence[NerExample], out: Path, resume: bool = False
 ) -> Path:
     """Train the NER head; checkpoints go to out/checkpoint, the result to out/final."""
-    tokenizer = load_tokenizer()
+    tokenizer = load_serving_tokenizer()
     tags = bio_tags(config.labels)
     return train_head(
         HeadConfig("token", tags),

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from pipeline.nlp.e5.model import HeadConfig, load_tokenizer
+from pipeline.nlp.e5.head_config import HeadConfig
 from pipeline.nlp.e5.stance import E5Stance, encode_pairs
+from pipeline.nlp.e5.tokens import load_serving_tokenizer
 from pipeline.train.loop import Feature, TrainConfig, train_head
 from pipeline.train.stance_data import STANCE_LABELS, StanceExample
 
@@ -33,7 +34,7 @@ class StanceTrainConfig(TrainConfig):
 def train_stance(
     config: StanceTrainConfig, examples: Sequence[StanceExample], out: Path, resume: bool = False
 ) -> Path:
-    tokenizer = load_tokenizer()
+    tokenizer = load_serving_tokenizer()
     labels = list(STANCE_LABELS)
     ids = encode_pairs(tokenizer, [(e.target, e.text) for e in examples])
     items = [Feature(i, labels.index(e.label)) for i, e in zip(ids, examples, strict=True)]

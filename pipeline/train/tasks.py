@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.nlp.e5.model import HeadConfig
+from pipeline.nlp.e5.head_config import HeadConfig
 from pipeline.train import ner, ner_data, stance, stance_data
 from pipeline.train.loop import TrainConfig, read_sources
 

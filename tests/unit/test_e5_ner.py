@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipeline.nlp.e5.model import load_tokenizer
 from pipeline.nlp.e5.ner import E5EntityRecognizer
+from pipeline.nlp.e5.tokens import load_serving_tokenizer
 from pipeline.nlp.spans import bio_tags
 from pipeline.train.loop import IGNORE, length_batches
 from pipeline.train.ner import NerTrainConfig, features, span_scores, token_labels, train_ner
@@ -28,10 +29,9 @@ def test_token_labels_mark_beginning_and_inside() -> None:
 
 
 def test_features_align_with_the_e5_tokenizer() -> None:
-    tokenizer = load_tokenizer()
-    (feature,) = features([NER_EXAMPLES[0]], tokenizer, TAGS)
+    (feature,) = features([NER_EXAMPLES[0]], load_serving_tokenizer(), TAGS)
     assert feature.labels[0] == feature.labels[-1] == IGNORE
-    tokens = tokenizer.convert_ids_to_tokens(feature.input_ids)
+    tokens = load_tokenizer().convert_ids_to_tokens(feature.input_ids)
     content = zip(tokens[1:-1], feature.labels[1:-1], strict=True)
     tagged = [(tok, TAGS[label]) for tok, label in content]
     per = [(tok, tag) for tok, tag in tagged if tag.endswith("PER")]
@@ -42,7 +42,7 @@ def test_features_align_with_the_e5_tokenizer() -> None:
 
 
 def test_length_batches_respect_the_token_budget() -> None:
-    items = features(NER_EXAMPLES * 5, load_tokenizer(), TAGS)
+    items = features(NER_EXAMPLES * 5, load_serving_tokenizer(), TAGS)
     batches = length_batches(items, 64, random.Random(0))
     assert sorted(i for b in batches for i in b) == list(range(len(items)))
     for batch in batches:

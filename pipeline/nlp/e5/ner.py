@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import torch
-from transformers import PreTrainedTokenizerFast
+import numpy as np
 
 from pipeline.nlp.e5.runner import HeadRunner
+from pipeline.nlp.e5.tokens import E5Tokenizer
 from pipeline.nlp.spans import decode_bio, merge_spans
 from pipeline.nlp.text import sentences, snap_to_words
 from pipeline.nlp.types import EntitySpan
@@ -40,7 +40,7 @@ def core_offsets(text: str, offsets: Sequence[tuple[int, int]], base: int) -> li
 
 
 def windows(
-    tokenizer: PreTrainedTokenizerFast, texts: Sequence[str], max_tokens: int = WINDOW_TOKENS
+    tokenizer: E5Tokenizer, texts: Sequence[str], max_tokens: int = WINDOW_TOKENS
 ) -> list[Window]:
     """Every sentence of every text as one or more windows of at most max_tokens tokens."""
     pieces = [(i, s, e) for i, text in enumerate(texts) for s, e in sentences(text)]
@@ -78,9 +78,9 @@ class E5EntityRecognizer(HeadRunner):
                 found[window.text_index] += self._spans(text, window, window_probs)
         return [merge_spans(spans) for spans in found]
 
-    def _spans(self, text: str, window: Window, probs: torch.Tensor) -> list[EntitySpan]:
+    def _spans(self, text: str, window: Window, probs: np.ndarray) -> list[EntitySpan]:
         content = probs[1 : 1 + len(window.offsets)]  # skip <s>; padding lies beyond
-        scores, best = content.max(-1)
+        scores, best = content.max(-1), content.argmax(-1)
         tags = [self.labels[int(i)] for i in best]
         spans = []
         for span in decode_bio(tags, scores.tolist(), window.offsets):

@@ -1,8 +1,9 @@
 """ONNX Runtime backend for the e5 heads and the e5 embedder: each exported once, int8 by default.
 
-Serving then runs ONNX Runtime's integer matmuls instead of torch's fp32 ones. Exports are
-cached by a digest of everything they are built from, so a retrained head or a new base is
-exported again, and an unchanged one is read straight from the cache.
+Serving then runs ONNX Runtime's integer matmuls instead of torch's fp32 ones, and needs no
+torch at all once the exports are cached (torch is imported only to export, or for the torch
+backend). Exports are cached by a digest of everything they are built from, so a retrained
+head or a new base is exported again, and an unchanged one is read straight from the cache.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import warnings
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any, Protocol
 
+import numpy as np
 import onnxruntime as ort
-import torch
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
 from pipeline.nlp.e5.convert import MARKER_FILE, default_cache_dir, ensure_base_model
-from pipeline.nlp.e5.model import HEAD_FILE, WEIGHTS_FILE, E5Classifier, E5Embedder, HeadConfig
+from pipeline.nlp.e5.head_config import HEAD_FILE, WEIGHTS_FILE, HeadConfig
 
 BACKENDS = ("torch", "onnx-fp32", "onnx-int8")
 OPSET = 17
@@ -31,9 +33,14 @@ OPSET = 17
 QUANTIZATION = {"weight_type": QuantType.QInt8, "per_channel": True}
 
 
+class Model(Protocol):
+    """What serving calls: token ids and attention mask in, logits or embeddings out."""
+
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray: ...
+
+
 class OnnxClassifier:
-    """An exported model in an ONNX Runtime CPU session, called like the torch module it came
-    from (torch tensors in, a torch tensor out) so the callers' code does not change."""
+    """An exported model in an ONNX Runtime CPU session."""
 
     def __init__(self, path: Path, threads: int = 0, output: str = "logits") -> None:
         """threads: intra-op threads; 0 lets ONNX Runtime use every physical core."""
@@ -51,10 +58,10 @@ class OnnxClassifier:
         options.add_session_config_entry("session.use_env_allocators", "1")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        feeds = {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()}
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        feeds = {"input_ids": input_ids, "attention_mask": attention_mask}
         (result,) = self.session.run([self.output], feeds)
-        return torch.from_numpy(result)
+        return result
 
 
 @cache
@@ -67,26 +74,27 @@ def _register_shared_arena() -> None:
 
 
 def load_classifier(
-    head_dir: Path, base_dir: Path | None = None, backend: str = "torch"
-) -> E5Classifier | OnnxClassifier:
-    """The head for inference on the chosen backend. ONNX sessions use as many threads as
-    torch is set to, so one thread setting governs both."""
+    head_dir: Path, base_dir: Path | None = None, backend: str = "torch", threads: int = 0
+) -> Model:
+    """The head for inference on the chosen backend."""
     _check(backend)
     if backend == "torch":
-        return E5Classifier.load(head_dir, base_dir).for_inference()
+        from pipeline.nlp.e5.model import E5Classifier, NumpyCall
+
+        return NumpyCall(E5Classifier.load(head_dir, base_dir).for_inference())
     path = build_onnx(head_dir, onnx_cache_dir(base_dir), base_dir, backend == "onnx-int8")
-    return OnnxClassifier(path, torch.get_num_threads())
+    return OnnxClassifier(path, threads)
 
 
-def load_embedder(
-    base_dir: Path | None = None, backend: str = "torch"
-) -> E5Embedder | OnnxClassifier:
+def load_embedder(base_dir: Path | None = None, backend: str = "torch", threads: int = 0) -> Model:
     """e5's sentence embedder on the chosen backend."""
     _check(backend)
     if backend == "torch":
-        return E5Embedder(base_dir)
+        from pipeline.nlp.e5.model import E5Embedder, NumpyCall
+
+        return NumpyCall(E5Embedder(base_dir))
     path = build_embedder_onnx(onnx_cache_dir(base_dir), base_dir, backend == "onnx-int8")
-    return OnnxClassifier(path, torch.get_num_threads(), output="embeddings")
+    return OnnxClassifier(path, threads, output="embeddings")
 
 
 def _check(backend: str) -> None:
@@ -103,15 +111,16 @@ def build_onnx(
     head_dir: Path, cache_dir: Path, base_dir: Path | None = None, quantize: bool = True
 ) -> Path:
     """The head merged into its base as one ONNX file under cache_dir."""
+
+    def merged_head() -> Any:
+        from pipeline.nlp.e5.model import E5Classifier
+
+        return E5Classifier.load(head_dir, base_dir).for_inference()
+
     per_token = HeadConfig.read(head_dir).task == "token"
+    sources = [head_dir / WEIGHTS_FILE, head_dir / HEAD_FILE]
     return _build(
-        cache_dir,
-        head_dir.name,
-        [head_dir / WEIGHTS_FILE, head_dir / HEAD_FILE],
-        lambda: E5Classifier.load(head_dir, base_dir).for_inference(),
-        ("logits", per_token),
-        base_dir,
-        quantize,
+        cache_dir, head_dir.name, sources, merged_head, ("logits", per_token), base_dir, quantize
     )
 
 
@@ -119,22 +128,20 @@ def build_embedder_onnx(
     cache_dir: Path, base_dir: Path | None = None, quantize: bool = True
 ) -> Path:
     """The bare base with e5's pooling as one ONNX file under cache_dir."""
-    return _build(
-        cache_dir,
-        "embedder",
-        [],
-        lambda: E5Embedder(base_dir),
-        ("embeddings", False),
-        base_dir,
-        quantize,
-    )
+
+    def embedder() -> Any:
+        from pipeline.nlp.e5.model import E5Embedder
+
+        return E5Embedder(base_dir)
+
+    return _build(cache_dir, "embedder", [], embedder, ("embeddings", False), base_dir, quantize)
 
 
 def _build(
     cache_dir: Path,
     name: str,
     sources: list[Path],
-    make_model: Callable[[], torch.nn.Module],
+    make_model: Callable[[], Any],
     output: tuple[str, bool],
     base_dir: Path | None,
     quantize: bool,
@@ -169,10 +176,12 @@ def _digest(sources: list[Path], quantize: bool) -> str:
     return digest.hexdigest()[:16]
 
 
-def _export(model: torch.nn.Module, path: Path, output: str, per_token: bool) -> Path:
+def _export(model: Any, path: Path, output: str, per_token: bool) -> Path:
     """The TorchScript exporter: still in torch 2.15, needs no onnxscript, and traces the
     attention-mask arithmetic into plain ops. Traced on a padded batch of two so that no
     shape or all-ones mask is baked in."""
+    import torch
+
     input_ids = torch.tensor([[0, 581, 6, 2, 1], [0, 581, 6, 5, 2]])
     attention_mask = torch.tensor([[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]])
     axes = {0: "batch", 1: "tokens"}

@@ -1,25 +1,26 @@
 """What every e5 head does at inference: load on a backend, batch inputs of similar length,
-return class probabilities."""
+return class probabilities. numpy only: torch is imported for the torch backend alone."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import torch
+import numpy as np
 
-from pipeline.nlp.e5.model import HeadConfig, load_tokenizer
+from pipeline.nlp.e5.head_config import HeadConfig
 from pipeline.nlp.e5.onnx import load_classifier
+from pipeline.nlp.e5.tokens import load_serving_tokenizer
 from pipeline.nlp.types import ModelInfo
 
 
-def pad_batch(batch: Sequence[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad token id lists to one tensor, with its attention mask."""
+def pad_batch(batch: Sequence[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Right-pad token id lists to one int64 array, with its attention mask."""
     width = max(len(ids) for ids in batch)
-    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(batch), width), dtype=np.int64)
     for row, item in enumerate(batch):
-        ids[row, : len(item)] = torch.tensor(item)
+        ids[row, : len(item)] = item
         mask[row, : len(item)] = 1
     return ids, mask
 
@@ -42,6 +43,11 @@ def length_batches(inputs: Sequence[list[int]], batch_size: int) -> Iterator[lis
         yield rows
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(-1, keepdims=True))
+    return shifted / shifted.sum(-1, keepdims=True)
+
+
 class HeadRunner:
     """A trained head ready for inference; the NER and stance backends build on it and name
     their `task`."""
@@ -54,23 +60,19 @@ class HeadRunner:
         base_dir: Path | None = None,
         batch_size: int = 32,
         backend: str = "torch",
+        threads: int = 0,
     ) -> None:
-        """backend: "torch", or an ONNX Runtime export, "onnx-int8" or "onnx-fp32"."""
+        """backend: "torch", or an ONNX Runtime export, "onnx-int8" or "onnx-fp32";
+        threads: ONNX Runtime intra-op threads (0: one per physical core)."""
         config = HeadConfig.read(head_dir)
         self.labels = config.labels
         self.info = ModelInfo(self.task, f"e5-small+{head_dir.name}", config.version)
-        self.model = load_classifier(head_dir, base_dir, backend)
-        self.tokenizer = load_tokenizer(base_dir)
+        self.model = load_classifier(head_dir, base_dir, backend, threads)
+        self.tokenizer = load_serving_tokenizer(base_dir)
         self.batch_size = batch_size
 
-    def probabilities(
-        self, inputs: Sequence[list[int]]
-    ) -> Iterator[tuple[list[int], torch.Tensor]]:
+    def probabilities(self, inputs: Sequence[list[int]]) -> Iterator[tuple[list[int], np.ndarray]]:
         """(indices into inputs, their class probabilities) per length batch."""
         for rows in length_batches(inputs, self.batch_size):
-            yield rows, self._forward([inputs[i] for i in rows])
-
-    @torch.inference_mode()
-    def _forward(self, batch: list[list[int]]) -> torch.Tensor:
-        ids, mask = pad_batch(batch, self.tokenizer.pad_token_id)
-        return self.model(ids, mask).softmax(-1)
+            ids, mask = pad_batch([inputs[i] for i in rows], self.tokenizer.pad_token_id)
+            yield rows, softmax(self.model(ids, mask))

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from transformers import PreTrainedTokenizerFast
-
 from pipeline.nlp.e5.runner import HeadRunner
+from pipeline.nlp.e5.tokens import E5Tokenizer
 from pipeline.nlp.types import StanceScore
 
 MAX_TOKENS = 256  # target + evidence sentences; longer evidence is cut at the end
 
 
-def encode_pairs(
-    tokenizer: PreTrainedTokenizerFast, pairs: Sequence[tuple[str, str]]
-) -> list[list[int]]:
+def encode_pairs(tokenizer: E5Tokenizer, pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
     """`<s> target </s></s> text </s>` ids, the text truncated to fit MAX_TOKENS."""
     if not pairs:
         return []
@@ -37,7 +34,7 @@ class E5Stance(HeadRunner):
         inputs = encode_pairs(self.tokenizer, pairs)
         results: list[StanceScore] = [StanceScore("neutral", 0.0)] * len(inputs)
         for rows, probs in self.probabilities(inputs):
-            scores, best = probs.max(-1)
+            scores, best = probs.max(-1), probs.argmax(-1)
             for k, score, label in zip(rows, scores.tolist(), best.tolist(), strict=True):
                 results[k] = StanceScore(self.labels[label], round(score, 4))
         return results

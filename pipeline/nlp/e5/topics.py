@@ -10,12 +10,11 @@ from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
-import torch
-from transformers import PreTrainedTokenizerFast
+import numpy as np
 
-from pipeline.nlp.e5.model import E5Embedder, load_tokenizer
-from pipeline.nlp.e5.onnx import OnnxClassifier, load_embedder
+from pipeline.nlp.e5.onnx import Model, load_embedder
 from pipeline.nlp.e5.runner import length_batches, pad_batch
+from pipeline.nlp.e5.tokens import E5Tokenizer, load_serving_tokenizer
 from pipeline.nlp.targets import MAX_EVIDENCE
 
 MAX_TOKENS = 512
@@ -25,36 +24,39 @@ class E5TopicMatcher:
     """The sentences closest to the topic in e5's embedding space; loaded on first use."""
 
     def __init__(
-        self, base_dir: Path | None = None, backend: str = "onnx-int8", batch_size: int = 32
+        self,
+        base_dir: Path | None = None,
+        backend: str = "onnx-int8",
+        batch_size: int = 32,
+        threads: int = 0,
     ) -> None:
         self.base_dir = base_dir
         self.backend = backend
         self.batch_size = batch_size
+        self.threads = threads
 
     @cached_property
-    def _model(self) -> E5Embedder | OnnxClassifier:
-        return load_embedder(self.base_dir, self.backend)
+    def _model(self) -> Model:
+        return load_embedder(self.base_dir, self.backend, self.threads)
 
     @cached_property
-    def _tokenizer(self) -> PreTrainedTokenizerFast:
-        return load_tokenizer(self.base_dir)
+    def _tokenizer(self) -> E5Tokenizer:
+        return load_serving_tokenizer(self.base_dir)
 
-    @torch.inference_mode()
-    def embed(self, texts: Sequence[str], prefix: str) -> torch.Tensor:
+    def embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         """Unit vectors of `prefix + text` ("query: " or "passage: ", as e5 was trained)."""
-        ids = self._tokenizer(
-            [prefix + t for t in texts], truncation=True, max_length=MAX_TOKENS,
-            return_attention_mask=False,
-        )["input_ids"]  # fmt: skip
-        vectors: list[torch.Tensor] = [torch.empty(0)] * len(ids)
+        ids = self._tokenizer([prefix + t for t in texts], truncation=True, max_length=MAX_TOKENS)[
+            "input_ids"
+        ]
+        vectors: list[np.ndarray] = [np.empty(0)] * len(ids)
         for rows in length_batches(ids, self.batch_size):
             batch = self._model(*pad_batch([ids[i] for i in rows], self._tokenizer.pad_token_id))
             for k, vector in zip(rows, batch, strict=True):
                 vectors[k] = vector
-        return torch.stack(vectors)
+        return np.stack(vectors)
 
     def select(self, topic: str, texts: Sequence[str], language: str) -> list[int]:
         if not texts:
             return []
         scores = self.embed(texts, "passage: ") @ self.embed([topic], "query: ")[0]
-        return torch.argsort(-scores, stable=True)[:MAX_EVIDENCE].tolist()
+        return np.argsort(-scores, kind="stable")[:MAX_EVIDENCE].tolist()

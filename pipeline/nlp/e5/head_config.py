@@ -1,0 +1,37 @@
+"""What a head folder holds and how it is described; no torch, so serving can read it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HEAD_FILE = "head.json"
+WEIGHTS_FILE = "weights.safetensors"
+
+
+@dataclass
+class HeadConfig:
+    """What a head predicts and how its adapters are shaped."""
+
+    task: str  # "token" (one label per token) or "sequence" (one label per input)
+    labels: list[str]
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    first_adapted_layer: int = 4  # layers below stay frozen and need no backward pass
+    target_modules: list[str] = field(
+        default_factory=lambda: [
+            "query",
+            "key",
+            "value",
+            "attention.output.dense",
+            "intermediate.dense",
+            "output.dense",
+        ]
+    )
+    version: str = "untrained"
+
+    @classmethod
+    def read(cls, folder: Path) -> HeadConfig:
+        return cls(**json.loads((folder / HEAD_FILE).read_text(encoding="utf-8")))

@@ -133,8 +133,12 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     articles = args.articles or (8 if args.quick else 40)
     if args.what == "e2e":
         from pipeline.bench.e2e import format_table, run
+        from pipeline.bench.plot import plot
 
-        result = run(settings, args.data, articles, 2_000 if args.quick else 20_000)
+        result = run(
+            settings, args.data, articles, 2_000 if args.quick else 20_000, scale=not args.quick
+        )
+        result["plot"] = str(plot(result, args.plot or settings.data_dir / "bench" / "bench.png"))
         report: Any = format_table(result)
     else:
         texts = bench_texts(args.data, articles)
@@ -231,6 +235,7 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--articles", type=int, help="news articles (default 40, --quick 8)")
     bench.add_argument("--quick", action="store_true", help="small sizes: about two minutes")
     bench.add_argument("--json", action="store_true")
+    bench.add_argument("--plot", type=Path, help="PNG of the e2e figures (.local/bench/bench.png)")
     bench.set_defaults(run=cmd_bench)
 
     demo = sub.add_parser("demo", help="start Kafka and a worker, enrich the seed, show it")

@@ -4,6 +4,7 @@ Every figure is a ratio against a baseline measured in the same run: E2E tokens/
 naive Hugging Face pipeline (fp32, one article at a time) and against the bare model (the same
 `Enricher`, no Kafka); the null-tagger worker's articles/s against a raw aiokafka consume →
 produce loop. Latency is measured at half the measured E2E rate, from record timestamps.
+Scale: two workers with one model thread each against one worker with the default threads.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import statistics
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -63,21 +65,32 @@ def _timestamps(settings: Settings, topic: str, count: int, timeout_s: float) ->
     return found
 
 
-def _run_worker(settings: Settings, bodies: list[str], rate: float | None = None) -> dict[str, Any]:
-    """Start a worker, produce `bodies`, wait for all of them enriched; the worker's figures."""
+def _run_worker(
+    settings: Settings, bodies: list[str], rate: float | None = None, workers: int = 1
+) -> dict[str, Any]:
+    """Start `workers` workers of one group, produce `bodies` once every input partition is
+    assigned, wait for all of them enriched; their figures (peak RSS: the largest worker's)."""
     ensure_topics(settings)
-    worker = WorkerProcess(settings)
-    worker.start()
+    group = [
+        WorkerProcess(
+            replace(settings, web_port=settings.web_port + i, data_dir=settings.data_dir / f"w{i}")
+        )
+        for i in range(workers)
+    ]
     try:
-        worker.wait_ready(timeout_s=300)
+        for worker in group:
+            worker.start()
+        _wait_assigned(group, settings.partitions)
         _produce(settings, bodies, rate)
         out = _timestamps(settings, settings.topic_enriched, len(bodies), timeout_s=120)
-        rss_mb = worker.peak_rss_mb()
+        rss_mb = max(worker.peak_rss_mb() for worker in group)
     finally:
-        worker.stop()
+        for worker in group:
+            worker.stop()
     sent = _timestamps(settings, settings.topic_articles, len(bodies), timeout_s=10)
     if len(out) < len(bodies):
-        raise RuntimeError(f"only {len(out)} of {len(bodies)} enriched; see {worker.log_file}")
+        logs = ", ".join(str(w.log_file) for w in group)
+        raise RuntimeError(f"only {len(out)} of {len(bodies)} enriched; see {logs}")
     seconds = (max(out.values()) - min(sent.values())) / 1000
     latencies = sorted((out[k] - sent[k]) / 1000 for k in out)
     return {
@@ -88,6 +101,20 @@ def _run_worker(settings: Settings, bodies: list[str], rate: float | None = None
         "latency_p99_s": latencies[int(0.99 * (len(latencies) - 1))],
         "rss_mb": rss_mb,
     }
+
+
+def _wait_assigned(group: list[WorkerProcess], partitions: int, timeout_s: float = 300) -> None:
+    """Until every worker is ready and together they hold every input partition."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if exited := [w for w in group if w.pid() is None]:
+            raise RuntimeError(f"a worker exited; see {exited[0].log_file}")
+        states = [w.readiness() or {} for w in group]
+        held = sum(len(s.get("input_partitions", [])) for s in states)
+        if all(s.get("ready") for s in states) and held == partitions:
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"workers not ready within {timeout_s:.0f} s; see {group[0].log_file}")
 
 
 async def _raw_loop(settings: Settings, count: int) -> float:
@@ -121,8 +148,10 @@ async def _raw_loop(settings: Settings, count: int) -> float:
         await producer.stop()
 
 
-def run(settings: Settings, data_dir: Path | None, articles: int, null_articles: int) -> dict:
-    """The whole benchmark; one JSON-able dict of figures."""
+def run(
+    settings: Settings, data_dir: Path | None, articles: int, null_articles: int, scale: bool
+) -> dict:
+    """The whole benchmark; one JSON-able dict of figures (scale: also run two workers)."""
     texts = bench_texts(data_dir, articles)
     model = bench_ner(head_folder("ner", settings.ner_model), texts, settings.model_cache)
     tokens = model["tokens"]  # counted by bench_ner with the same tokenizer
@@ -140,6 +169,9 @@ def run(settings: Settings, data_dir: Path | None, articles: int, null_articles:
     short = [f"Kyiv and Astana, item {i}." for i in range(null_articles)]
     null = _run_worker(null_settings, short)
     raw_rate = asyncio.run(_raw_loop(null_settings, null_articles))
+    two = (
+        _run_worker(_fresh(settings, "scale", torch_threads=1), texts, workers=2) if scale else None
+    )
 
     e2e_tokens_per_s = tokens / e2e["seconds"]
     return {
@@ -162,12 +194,26 @@ def run(settings: Settings, data_dir: Path | None, articles: int, null_articles:
         "null_worker_rss_mb": round(null["rss_mb"]),
         "backend": settings.e5_backend,
         "batch_size": settings.batch_size,
+    } | _scale_figures(e2e, two)
+
+
+def _scale_figures(one: dict[str, Any], two: dict[str, Any] | None) -> dict[str, Any]:
+    if two is None:
+        return {}
+    return {
+        "scale_1_worker_articles_per_s": round(one["articles_per_s"], 2),
+        "scale_2_workers_articles_per_s": round(two["articles_per_s"], 2),
+        "scale_2_vs_1": round(two["articles_per_s"] / one["articles_per_s"], 2),
+        "scale_2_workers_rss_mb": round(two["rss_mb"]),
     }
 
 
 def format_table(result: dict[str, Any]) -> Table:
     """The figures that matter, each next to its baseline and goal."""
-    table = Table(title=f"{result['articles']} articles, {result['tokens']} tokens")
+    table = Table(
+        title=f"{result['articles']} articles, {result['tokens']} tokens",
+        caption=f"plot: {result['plot']}" if "plot" in result else None,
+    )
     for column in ("measure", "value", "baseline (same run)", "ratio", "goal"):
         table.add_column(column)
     r = result
@@ -206,4 +252,12 @@ def format_table(result: dict[str, Any]) -> Table:
         "",
         "≤ 1,500 MB",
     )
+    if "scale_2_vs_1" in r:
+        table.add_row(
+            "2 workers × 1 thread, articles/s",
+            f"{r['scale_2_workers_articles_per_s']}",
+            f"1 worker: {r['scale_1_worker_articles_per_s']}",
+            f"{r['scale_2_vs_1']}x",
+            "report",
+        )
     return table  # fmt: skip

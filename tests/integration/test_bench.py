@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import orjson
 import pytest
@@ -19,9 +20,10 @@ KEYS = (
 )  # fmt: skip
 
 
-def test_quick_bench_reports_every_figure(kafka: Settings) -> None:
+def test_quick_bench_reports_every_figure(kafka: Settings, tmp_path: Path) -> None:
+    plot = tmp_path / "bench.png"
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline", "bench", "--quick", "--json"],
+        [sys.executable, "-m", "pipeline", "bench", "--quick", "--json", "--plot", str(plot)],
         env={**os.environ, **kafka.to_env()},
         capture_output=True,
         cwd=PROJECT_ROOT,
@@ -33,3 +35,5 @@ def test_quick_bench_reports_every_figure(kafka: Settings) -> None:
     assert all(figures[key] > 0 for key in KEYS), figures
     assert figures["articles"] == 8
     assert figures["latency_p50_s"] <= figures["latency_p99_s"]
+    assert "scale_2_vs_1" not in figures  # --quick leaves the two-worker run out
+    assert figures["plot"] == str(plot) and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

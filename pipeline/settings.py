@@ -116,7 +116,9 @@ class Settings:
         "languages the detector chooses from (ISO 639-1, comma-separated)",
         sep=",",
     )
-    torch_threads: int = _setting("TORCH_THREADS", "0", "model CPU threads, 0 = torch default", int)
+    torch_threads: int = _setting(
+        "TORCH_THREADS", "0", "model CPU threads (torch and ONNX Runtime), 0 = one per core", int
+    )
     data_dir: Path = _setting(
         "DATA_DIR", str(PROJECT_ROOT / ".local"), "local state: Kafka jars, broker data, logs", Path
     )

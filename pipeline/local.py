@@ -10,6 +10,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +74,16 @@ class WorkerProcess:
         raise TimeoutError(
             f"the worker was not ready within {timeout_s:.0f} s; see {self.log_file}"
         )
+
+    @contextmanager
+    def running(self, ready_timeout_s: float = 180.0) -> Iterator[WorkerProcess]:
+        """Started and ready inside the block, stopped after it whatever happens."""
+        self.start()
+        try:
+            self.wait_ready(ready_timeout_s)
+            yield self
+        finally:
+            self.stop()
 
     def pid(self) -> int | None:
         try:

@@ -42,13 +42,8 @@ def pipeline_settings(
 
 @pytest.fixture(scope="module")
 def worker(pipeline_settings: Settings) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(pipeline_settings)
-    process.start()
-    try:
-        process.wait_ready(timeout_s=240)
+    with WorkerProcess(pipeline_settings).running(ready_timeout_s=240) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def run_cli(

@@ -49,10 +49,7 @@ def e5_settings(kafka: Settings, tmp_path_factory: pytest.TempPathFactory) -> Se
 @pytest.fixture(scope="module")
 def e5_worker(e5_settings: Settings) -> Iterator[WorkerProcess]:
     """The worker after it enriched the seed and the markup article and dead-lettered two."""
-    worker = WorkerProcess(e5_settings)
-    worker.start()
-    try:
-        worker.wait_ready(timeout_s=300)
+    with WorkerProcess(e5_settings).running(ready_timeout_s=300) as worker:
         produced = run_cli(e5_settings, "produce", str(SEED_JSONL))
         assert produced.returncode == 0, produced.stderr.decode()
         producer = KafkaProducer(bootstrap_servers=e5_settings.broker)
@@ -64,8 +61,6 @@ def e5_worker(e5_settings: Settings) -> Iterator[WorkerProcess]:
             worker, lambda d: d["totals"]["enriched"] >= 2 and d["totals"]["dead_letters"] >= 2
         )
         yield worker
-    finally:
-        worker.stop()
 
 
 def get(worker: WorkerProcess, path: str) -> bytes:

@@ -32,18 +32,13 @@ def sasl(settings: Settings, password: str = SASL_PASSWORD) -> Settings:
 
 def test_worker_produce_and_tail_over_sasl(pipeline_settings: Settings, tmp_path: Path) -> None:
     settings = sasl(replace(pipeline_settings, tagger="null", data_dir=tmp_path))
-    worker = WorkerProcess(settings)
-    worker.start()
-    try:
-        worker.wait_ready(timeout_s=120)
+    with WorkerProcess(settings).running(ready_timeout_s=120) as worker:
         produced = run_cli(settings, "produce", str(SEED_JSONL))
         assert produced.returncode == 0, produced.stderr.decode()
         tail = run_cli(settings, "tail", "--from-beginning", "--max", "1", "--timeout", "60",
                        "--format", "jsonl")  # fmt: skip
         assert tail.returncode == 0, tail.stderr.decode()
         assert orjson.loads(tail.stdout)["id"] == "000_25d5417d1e5c359d"
-    finally:
-        worker.stop()
     assert SASL_PASSWORD not in worker.log_file.read_text(errors="replace")
 
 

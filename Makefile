@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
-	$(SUDO) apt-get install -y -qq --no-install-recommends chromium
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
 demo: $(STAMP)
 	$(VENV)/bin/pipeline demo

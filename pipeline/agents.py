@@ -27,6 +27,7 @@ from pipeline.app import (
     articles_topic,
     dlq_topic,
     enriched_topic,
+    entities_read,
     entities_topic,
     entity_mentions,
     seen_ids,
@@ -268,11 +269,19 @@ async def enrich_articles(stream: StreamT) -> None:
             os._exit(EXIT_UNEXPECTED)
 
 
-@app.agent(entities_topic)
+@app.agent(entities_read)
 async def count_mentions(stream: StreamT) -> None:
-    """Count the articles that mention each entity, by stance, in the windowed table."""
-    async for entity_event in stream:
-        entity_mentions[mention_key(entity_event)] += 1
+    """Count the articles that mention each entity, by stance, in the windowed table. A record
+    that is not one of ours is left uncounted (it stays in the topic)."""
+    async for raw in stream:
+        try:
+            key = mention_key(orjson.loads(raw))
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+            log.warning(
+                "a record on %s is not an entity event; not counted", settings.topic_entities
+            )
+            continue
+        entity_mentions[key] += 1
 
 
 @app.timer(SAMPLE_S)

@@ -71,6 +71,16 @@ articles_topic = app.topic(
 )
 enriched_topic = app.topic(settings.topic_enriched, partitions=settings.partitions)
 entities_topic = app.topic(settings.topic_entities, partitions=settings.partitions)
+# The same topic read back as raw bytes by the dashboard's counting agent, so that a record
+# another producer wrote there is skipped instead of crashing the agent in Faust's decoder.
+entities_read = app.topic(
+    settings.topic_entities,
+    key_type=bytes,
+    value_type=bytes,
+    key_serializer="raw",
+    value_serializer="raw",
+    partitions=settings.partitions,
+)
 dlq_topic = app.topic(settings.topic_dlq, partitions=settings.partitions)
 
 # Article id → "partition:offset" of the message first accepted with it. Co-partitioned with

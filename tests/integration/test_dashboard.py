@@ -181,3 +181,18 @@ def test_health_and_ready(e5_worker: WorkerProcess, e5_settings: Settings) -> No
     assert ready["ready"] is True
     assert ready["input_partitions"] == list(range(e5_settings.partitions))
     assert ready["models"][0].startswith("ner=e5-small")
+
+
+def test_foreign_records_on_the_entities_topic_do_not_stop_the_worker(
+    e5_worker: WorkerProcess, e5_settings: Settings
+) -> None:
+    pid = e5_worker.pid()
+    producer = KafkaProducer(bootstrap_servers=e5_settings.broker)
+    for value in (b"not json", b'{"label": "PER"}', b"[1, 2]", b'"text"'):
+        producer.send(e5_settings.topic_entities, key=b"foreign", value=value)
+    producer.close()
+    time.sleep(5)
+    assert e5_worker.pid() == pid and e5_worker.ready(), f"see {e5_worker.log_file}"
+    log = e5_worker.log_file.read_text(errors="replace")
+    assert log.count("is not an entity event; not counted") == 4 and "Crashed" not in log
+    assert orjson.loads(get(e5_worker, "/dashboard/data"))["top_entities"]

@@ -59,28 +59,27 @@ app = faust.App(
 # /metrics: Faust's own metrics (faust_*) and the pipeline's (pipeline_*), Prometheus format.
 setup_prometheus_sensors(app, name_prefix="faust")
 
-# Input stays raw bytes: the agent decodes it itself so that undecodable messages keep their
-# original bytes for the dead-letter topic.
-articles_topic = app.topic(
-    settings.topic_articles,
-    key_type=bytes,
-    value_type=bytes,
-    key_serializer="raw",
-    value_serializer="raw",
-    partitions=settings.partitions,
-)
+
+def _raw_topic(name: str) -> faust.TopicT:
+    """A topic read as raw bytes: the agent decodes each record itself, so a record that does
+    not decode is handled there (kept for the DLQ, or skipped) instead of crashing the agent in
+    Faust's decoder."""
+    return app.topic(
+        name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.partitions,
+    )
+
+
+# Undecodable input keeps its original bytes for the dead-letter topic.
+articles_topic = _raw_topic(settings.topic_articles)
 enriched_topic = app.topic(settings.topic_enriched, partitions=settings.partitions)
 entities_topic = app.topic(settings.topic_entities, partitions=settings.partitions)
-# The same topic read back as raw bytes by the dashboard's counting agent, so that a record
-# another producer wrote there is skipped instead of crashing the agent in Faust's decoder.
-entities_read = app.topic(
-    settings.topic_entities,
-    key_type=bytes,
-    value_type=bytes,
-    key_serializer="raw",
-    value_serializer="raw",
-    partitions=settings.partitions,
-)
+# The same topic read back by the dashboard's counting agent, which skips foreign records.
+entities_read = _raw_topic(settings.topic_entities)
 dlq_topic = app.topic(settings.topic_dlq, partitions=settings.partitions)
 
 # Article id → "partition:offset" of the message first accepted with it. Co-partitioned with

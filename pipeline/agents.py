@@ -254,7 +254,6 @@ async def enrich_articles(stream: StreamT) -> None:
     loop = asyncio.get_running_loop()
     enricher = await loop.run_in_executor(executor, Enricher.from_settings, settings)
     activity.models = [f"{m.task}={m.name}" for m in enricher.models]
-    activity.model_ready = True
     log.info("tagger ready: %s", ", ".join(activity.models))
     async for events in stream.take_events(settings.batch_size, within=settings.batch_wait):
         try:

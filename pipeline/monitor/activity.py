@@ -69,8 +69,7 @@ class Activity:
 
     def __init__(self, input_topic: str) -> None:
         self.input_topic = input_topic
-        self.model_ready = False
-        self.models: list[str] = []
+        self.models: list[str] = []  # set once the tagger is loaded and warmed up
         self.batches = 0
         self.last_batch_at: float | None = None
         self.totals: Counter[str] = Counter(enriched=0, dead_letters=0)
@@ -78,6 +77,10 @@ class Activity:
         self.latest: deque[dict[str, Any]] = deque(maxlen=LATEST_KEPT)
         self._interval = _Interval()
         self._interval_start = time.time()
+
+    @property
+    def model_ready(self) -> bool:
+        return bool(self.models)
 
     def record_batch(
         self,

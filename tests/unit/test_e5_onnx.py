@@ -20,7 +20,7 @@ from pipeline.nlp.e5 import onnx as e5_onnx
 from pipeline.nlp.e5.head_config import WEIGHTS_FILE
 from pipeline.nlp.e5.model import E5Classifier, NumpyCall
 from pipeline.nlp.e5.ner import E5EntityRecognizer, windows
-from pipeline.nlp.e5.onnx import OnnxClassifier, build_onnx, load_classifier
+from pipeline.nlp.e5.onnx import OnnxModel, build_onnx, load_classifier
 from pipeline.nlp.e5.runner import pad_batch
 from pipeline.nlp.e5.stance import E5Stance
 from pipeline.nlp.e5.tokens import load_serving_tokenizer
@@ -86,7 +86,7 @@ def test_fp32_export_matches_torch(
 ) -> None:
     head = request.getfixturevalue(head_fixture)
     expected = torch_logits(head, seed_batch)
-    logits = OnnxClassifier(build_onnx(head, cache, quantize=False))(*seed_batch)
+    logits = OnnxModel(build_onnx(head, cache, quantize=False))(*seed_batch)
     assert logits.shape == expected.shape  # [B, T, L] for NER, [B, L] for stance
     assert np.abs(logits - expected).max() < 1e-3
 
@@ -96,7 +96,7 @@ def test_int8_tags_agree_with_torch(e5_ner_head: Path, cache: Path, seed_batch: 
     assert int8.stat().st_size < build_onnx(e5_ner_head, cache, quantize=False).stat().st_size / 3
     tokens = seed_batch[1].astype(bool)
     expected = torch_logits(e5_ner_head, seed_batch).argmax(-1)[tokens]
-    tags = OnnxClassifier(int8, threads=2)(*seed_batch).argmax(-1)[tokens]
+    tags = OnnxModel(int8, threads=2)(*seed_batch).argmax(-1)[tokens]
     assert (tags == expected).mean() >= 0.9
 
 
@@ -105,7 +105,7 @@ def test_recognizers_run_on_int8(
 ) -> None:
     monkeypatch.setattr(e5_onnx, "onnx_cache_dir", lambda base_dir=None: cache)
     recognizer = E5EntityRecognizer(e5_ner_head, backend="onnx-int8")
-    assert isinstance(recognizer.model, OnnxClassifier)
+    assert isinstance(recognizer.model, OnnxModel)
     labels = {tag[2:] for tag in recognizer.labels if tag != "O"}
     texts = [BODY, "", "Президент Касим-Жомарт Токаєв прибув до Астани."]
     found = recognizer.predict(texts)

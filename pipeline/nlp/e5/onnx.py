@@ -39,7 +39,7 @@ class Model(Protocol):
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray: ...
 
 
-class OnnxClassifier:
+class OnnxModel:
     """An exported model in an ONNX Runtime CPU session."""
 
     def __init__(self, path: Path, threads: int = 0, output: str = "logits") -> None:
@@ -83,7 +83,7 @@ def load_classifier(
 
         return NumpyCall(E5Classifier.load(head_dir, base_dir).for_inference())
     path = build_onnx(head_dir, onnx_cache_dir(base_dir), base_dir, backend == "onnx-int8")
-    return OnnxClassifier(path, threads)
+    return OnnxModel(path, threads)
 
 
 def load_embedder(base_dir: Path | None = None, backend: str = "torch", threads: int = 0) -> Model:
@@ -94,7 +94,7 @@ def load_embedder(base_dir: Path | None = None, backend: str = "torch", threads:
 
         return NumpyCall(E5Embedder(base_dir))
     path = build_embedder_onnx(onnx_cache_dir(base_dir), base_dir, backend == "onnx-int8")
-    return OnnxClassifier(path, threads, output="embeddings")
+    return OnnxModel(path, threads, output="embeddings")
 
 
 def _check(backend: str) -> None:

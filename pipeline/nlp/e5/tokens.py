@@ -1,9 +1,9 @@
-"""e5's tokenizer for serving, read with the `tokenizers` library alone.
+"""e5's tokenizer for training and serving, read with the `tokenizers` library alone.
 
 transformers imports torch (500 MB resident) as soon as its tokenizer is imported; serving on
 ONNX Runtime needs neither. `E5Tokenizer` answers the calls the shared encoding functions make
-(`windows`, `encode_pairs`) exactly as transformers' fast tokenizer does for training; a test
-holds the two to the same ids and offsets.
+(`windows`, `encode_pairs`, training's `features`) as transformers' fast tokenizer would; a
+test holds the two to the same ids and offsets.
 """
 
 from __future__ import annotations

@@ -284,8 +284,20 @@ def _load(
     return reader(split, data_dir)
 
 
+# An NLI pair is stance toward a claim: the premise supports it, contradicts it, or neither, as
+# FNC-1's bodies agree or disagree with their headlines. It teaches the head targets that are
+# statements or topics rather than names, in more languages than the stance data has.
+_NLI_STANCE = {"entailment": "favor", "contradiction": "against", "neutral": "neutral"}
+
+
 def load_stance(name: str, split: str, data_dir: Path) -> list[StanceExample]:
-    """One split of a stance dataset (see STANCE_DATASETS), labels in STANCE_LABELS."""
+    """One split of a stance or NLI dataset (STANCE_DATASETS, NLI_DATASETS) as stance examples:
+    NLI pairs become (target = hypothesis, text = premise)."""
+    if name in _NLI:
+        return [
+            StanceExample(e.premise, e.hypothesis, _NLI_STANCE[e.label], e.lang, e.source, None)
+            for e in load_nli(name, split, data_dir)
+        ]
     return _load(_STANCE, name, split, data_dir)
 
 

@@ -13,13 +13,12 @@ import asyncio
 import logging
 import os
 import time
-import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from faust.streams import _current_event
+from faust.serializers import codecs
 from faust.types import TP, EventT, StreamT
 
 from pipeline.app import (
@@ -36,6 +35,8 @@ from pipeline.app import (
 from pipeline.contracts import InvalidArticle, dead_letter, decode_article, entity_events
 from pipeline.enrich import Enricher
 from pipeline.kafka import health, transactions
+from pipeline.kafka.output import Output
+from pipeline.monitor import metrics
 from pipeline.monitor.activity import SAMPLE_S, Activity
 from pipeline.monitor.entities import mention_key
 from pipeline.web import dashboard, views
@@ -48,6 +49,10 @@ SEND_RETRY_S = 2.0
 EXIT_UNEXPECTED = 70  # a bug in the agent: exit without committing, the supervisor restarts
 
 activity = Activity(settings.topic_articles)
+metrics.declare_outputs(
+    t.get_topic_name()
+    for t in (enriched_topic, entities_topic, dlq_topic, seen_ids.changelog_topic)
+)
 views.register(app, activity)
 dashboard.register(app, activity, entity_mentions)
 
@@ -124,26 +129,27 @@ def _admit(events: list[EventT]) -> tuple[list[tuple[EventT, dict[str, Any]]], l
     return accepted, letters
 
 
-def _remember(event: EventT, article_id: str) -> None:
-    """Record an accepted id. A batch has no current event, so set the one this id came from:
-    Faust writes the table's changelog to that event's partition."""
-    token = _current_event.set(weakref.ref(event))
-    try:
-        seen_ids[article_id] = _position(event)
-    finally:
-        _current_event.reset(token)
-
-
-# topic, key, value, headers: every output names the article it came from in `article-key`
-Output = tuple[Any, bytes | None, dict[str, Any], list[tuple[str, bytes]]]
+def _remember(event: EventT, article_id: str) -> Output:
+    """Record an accepted id in the dedup table; returns the table's changelog record, which
+    goes to the partition the id came from (the table is co-partitioned with the input),
+    serialised as Faust's own table writes are, so a restarted worker restores it."""
+    position = _position(event)
+    seen_ids.data[article_id] = position
+    return Output(
+        seen_ids.changelog_topic.get_topic_name(),
+        codecs.dumps(seen_ids.key_serializer, article_id),
+        codecs.dumps(seen_ids.value_serializer, position),
+        [],
+        event.message.partition,
+    )
 
 
 def _enriched_outputs(event: EventT, record: dict[str, Any]) -> list[Output]:
     key = event.message.key if event.message.key is not None else record["id"].encode()
     headers = [("article-key", key)]
-    outputs: list[Output] = [(enriched_topic, key, record, headers)]
+    outputs = [Output(enriched_topic.get_topic_name(), key, orjson.dumps(record), headers)]
     outputs += [
-        (entities_topic, canonical.encode(), entity, headers)
+        Output(entities_topic.get_topic_name(), canonical.encode(), orjson.dumps(entity), headers)
         for canonical, entity in entity_events(record)
     ]
     return outputs
@@ -152,17 +158,25 @@ def _enriched_outputs(event: EventT, record: dict[str, Any]) -> list[Output]:
 def _letter_output(letter: Letter) -> Output:
     key = letter.event.message.key
     headers = [("article-key", key)] if key is not None else []
-    return (dlq_topic, key, _letter_record(letter), headers)
+    return Output(dlq_topic.get_topic_name(), key, orjson.dumps(_letter_record(letter)), headers)
 
 
 async def _deliver(outputs: list[Output]) -> list[BaseException | None]:
-    """Send and wait for broker acknowledgements; each send's error (None when delivered)."""
+    """Send and wait for broker acknowledgements; each send's error (None when delivered).
 
-    async def send(topic: Any, key: bytes | None, value: dict[str, Any], headers: Any) -> Any:
-        return await (await topic.send(key=key, value=value, headers=headers))
+    Straight to the app's aiokafka producer, every record queued before any is awaited, so a
+    batch leaves in a few produce requests. Faust's Topic.send passed records through its
+    producer buffer one at a time: one produce request per record, the main cost of a worker
+    without a model."""
 
-    results = await asyncio.gather(*(send(*o) for o in outputs), return_exceptions=True)
-    return [r if isinstance(r, BaseException) else None for r in results]
+    async def send(o: Output) -> Any:
+        sent = await app.producer.send(o.topic, o.key, o.value, o.partition, None, o.headers)
+        return await sent
+
+    results = await asyncio.gather(*(send(o) for o in outputs), return_exceptions=True)
+    errors = [r if isinstance(r, BaseException) else None for r in results]
+    metrics.count_sent([(o.topic, e is None) for o, e in zip(outputs, errors, strict=True)])
+    return errors
 
 
 async def _emit_letters(letters: list[Letter]) -> None:
@@ -178,23 +192,32 @@ async def _emit_letters(letters: list[Letter]) -> None:
         pending = failed
 
 
+async def _write_changelog(records: list[Output]) -> None:
+    """The dedup table's changelog: a record lost here only makes a restarted worker forget
+    the id (memory still has it), so it is reported, not retried."""
+    errors = [e for e in await _deliver(records) if e is not None]
+    if errors:
+        log.warning("%d accepted ids not written to the changelog (%r)", len(errors), errors[0])
+
+
 Tagged = list[tuple[EventT, dict[str, Any]]]
 
 
 async def _publish(tagged: Tagged, letters: list[Letter]) -> Tagged:
     """at_least_once: every enriched record and its entity events acknowledged by the broker,
     or the article dead-lettered; returns the enriched ones."""
-    sent = await asyncio.gather(*(_deliver(_enriched_outputs(ev, rec)) for ev, rec in tagged))
-    enriched = []
-    for (event, record), errors in zip(tagged, sent, strict=True):
-        error = next((e for e in errors if e is not None), None)
+    per_article = [_enriched_outputs(ev, rec) for ev, rec in tagged]
+    errors = iter(await _deliver([o for outputs in per_article for o in outputs]))
+    enriched, changelog = [], []
+    for (event, record), outputs in zip(tagged, per_article, strict=True):
+        error = next((e for e in [next(errors) for _ in outputs] if e is not None), None)
         if error is None:
-            _remember(event, record["id"])
+            changelog.append(_remember(event, record["id"]))
             enriched.append((event, record))
         else:
             reason = f"could not publish the enriched record: {type(error).__name__}: {error}"
             letters.append(Letter(event, "emit", "publish_error", reason[:300], record["id"]))
-    await _emit_letters(letters)
+    await asyncio.gather(_write_changelog(changelog), _emit_letters(letters))
     return enriched
 
 
@@ -203,17 +226,11 @@ async def _publish_atomically(
 ) -> Tagged:
     """exactly_once: outputs and input offsets commit together, or not at all. Any send error
     is raised (the worker exits, the open transactions are aborted, the batch is read again)."""
-    for event, record in tagged:
-        _remember(event, record["id"])  # the table's changelog joins the same transaction
     outputs = [(ev, o) for ev, rec in tagged for o in _enriched_outputs(ev, rec)]
+    outputs += [(ev, _remember(ev, rec["id"])) for ev, rec in tagged]
     outputs += [(lt.event, _letter_output(lt)) for lt in letters]
     async with transactions.commits_held(app):
-        futures = [
-            await transactions.send(
-                app, event.message.tp, topic.get_topic_name(), key, orjson.dumps(value), headers
-            )
-            for event, (topic, key, value, headers) in outputs
-        ]
+        futures = [await transactions.send(app, event.message.tp, o) for event, o in outputs]
         await asyncio.gather(*futures)
         for event in events:
             event.ack()  # before any commit: the one that commits these outputs has the offsets

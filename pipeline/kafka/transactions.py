@@ -20,6 +20,8 @@ from typing import Any
 import faust
 from faust.types import TP
 
+from pipeline.kafka.output import Output
+
 
 def _transactional_id(app: faust.App, tp: TP) -> str:
     # The id Faust's Consumer.commit() uses for the offsets of `tp`.
@@ -41,18 +43,17 @@ async def commits_held(app: faust.App) -> AsyncIterator[None]:
         held.set_result(None)
 
 
-async def send(
-    app: faust.App,
-    source: TP,
-    topic: str,
-    key: bytes | None,
-    value: bytes,
-    headers: list[tuple[str, bytes]] | None,
-) -> asyncio.Future[Any]:
+async def send(app: faust.App, source: TP, output: Output) -> asyncio.Future[Any]:
     """Append a record to the open transaction of input partition `source`; returns the
     delivery future."""
     producers = app.consumer.transactions.producer._transaction_producers
     producer = producers.get(_transactional_id(app, source))
     if producer is None:  # revoked in a rebalance: its new owner consumes the event again
         raise LookupError(f"no open transaction for {source.topic}/{source.partition}")
-    return await producer.send(topic, value, key=key, headers=headers)
+    return await producer.send(
+        output.topic,
+        output.value,
+        key=output.key,
+        partition=output.partition,
+        headers=output.headers,
+    )

@@ -5,6 +5,9 @@ Labels are bounded sets: languages, dead-letter stage and kind, input partitions
 
 from __future__ import annotations
 
+from collections import Counter as Tally
+from collections.abc import Iterable
+
 from prometheus_client import Counter, Gauge, Histogram
 
 ARTICLES_CONSUMED = Counter(
@@ -41,3 +44,22 @@ CONSUMER_LAG = Gauge(
     ["topic", "partition"],
 )
 READY = Gauge("pipeline_ready", "1 while /ready answers 200 (model loaded, broker, partitions).")
+RECORDS_SENT = Counter(
+    "pipeline_records_sent", "Records the broker acknowledged, by output topic.", ["topic"]
+)
+SEND_ERRORS = Counter(
+    "pipeline_send_errors", "Records the broker did not acknowledge, by output topic.", ["topic"]
+)
+
+
+def declare_outputs(topics: Iterable[str]) -> None:
+    """Every output topic has a series from the start: 0 errors is a value a dashboard shows."""
+    for topic in topics:
+        RECORDS_SENT.labels(topic)
+        SEND_ERRORS.labels(topic)
+
+
+def count_sent(results: Iterable[tuple[str, bool]]) -> None:
+    """(topic, delivered) of each record sent: one counter update per topic, not per record."""
+    for (topic, delivered), n in Tally(results).items():
+        (RECORDS_SENT if delivered else SEND_ERRORS).labels(topic).inc(n)

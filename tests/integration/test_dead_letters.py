@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import os
+import uuid
+from pathlib import Path
 
 import orjson
 import pytest
@@ -14,6 +16,7 @@ from pipeline.contracts import schema_errors
 from pipeline.kafka.admin import INPUT_MAX_BYTES
 from pipeline.local import WorkerProcess
 from pipeline.settings import Settings
+from tests.conftest import free_port
 from tests.integration.conftest import collect
 
 pytestmark = pytest.mark.integration
@@ -85,3 +88,31 @@ def test_bad_input_is_dead_lettered_and_nothing_is_lost(
     assert base64.b64decode(letter["value_base64"]) == sent[b"dup"][1]
 
     assert worker.ready()
+
+
+def test_accepted_ids_are_remembered_across_a_restart(
+    pipeline_settings: Settings, tmp_path: Path
+) -> None:
+    """The dedup table is restored from its changelog, which the agent writes itself: an id
+    accepted before a restart is still refused after it, naming where it was first accepted."""
+    settings = pipeline_settings.isolated(
+        f"restart-{uuid.uuid4().hex[:8]}", web_port=free_port(), data_dir=tmp_path
+    )
+    producer = KafkaProducer(bootstrap_servers=settings.broker, acks="all")
+
+    def send(body: str) -> None:
+        producer.send(settings.topic_articles, key=b"again", value=article("again", body)).get(30)
+
+    with WorkerProcess(settings).running(ready_timeout_s=240):
+        send("Before the restart.")
+        assert b"again" in collect(settings, settings.topic_enriched, [b"again"])
+    with WorkerProcess(settings).running(ready_timeout_s=240):
+        send("After the restart.")
+        (letter,) = collect(settings, settings.topic_dlq, [b"again"])[b"again"]
+    producer.close()
+
+    first, second = collect(settings, settings.topic_articles, None, timeout_s=5)[b"again"]
+    assert orjson.loads(letter.value)["reason"] == (
+        f"duplicate id 'again': first accepted at partition:offset {first.partition}:{first.offset}"
+    )
+    assert orjson.loads(letter.value)["source"]["offset"] == second.offset

@@ -103,7 +103,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     path = train_task(
         args.task, args.data, args.out, sources=args.sources, epochs=args.epochs,
         batch_tokens=args.batch_tokens, seed=args.seed, resume=args.resume, init=args.init,
-        lr=args.lr, log=err.print,
+        lr=args.lr, balance=args.balance, log=err.print,
     )  # fmt: skip
     err.print(f"trained head saved to {path}")
     return 0
@@ -213,6 +213,9 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue from out/checkpoint")
     train.add_argument("--init", type=Path, help="start from this trained head (a further pass)")
     train.add_argument("--lr", type=float, help="peak learning rate (default: per task)")
+    train.add_argument(
+        "--balance", action="store_true", help="weight the loss toward rare labels (sqrt)"
+    )
     train.set_defaults(run=cmd_train)
 
     evaluate = sub.add_parser("eval", help="F1 of a trained head on held-out data")

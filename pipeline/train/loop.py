@@ -37,6 +37,7 @@ class TrainConfig:
     seed: int = 13
     checkpoint_every: int = 50
     init: str = ""  # a trained head of the same shape to continue from, with a new schedule
+    balance: bool = False  # loss weights 1/sqrt(label frequency), relative to the commonest
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,17 @@ def collate(batch: Sequence[Feature], pad_id: int) -> tuple[torch.Tensor, ...]:
     return ids, mask, labels
 
 
+def label_weights(items: Sequence[Feature], n_labels: int) -> torch.Tensor:
+    """Rare labels weigh more, by the square root of how much rarer than the commonest: a
+    head trained on mostly-neutral data then still learns to say favor and against, without
+    full inverse-frequency weights that would make it say them everywhere."""
+    counts = torch.zeros(n_labels)
+    for item in items:
+        labels = torch.tensor(item.labels if isinstance(item.labels, list) else [item.labels])
+        counts += torch.bincount(labels[labels != IGNORE], minlength=n_labels)
+    return (counts.max() / counts.clamp(min=1)).sqrt()
+
+
 def train_head(
     head: HeadConfig,
     items: Sequence[Feature],
@@ -123,7 +135,8 @@ def train_head(
     info = {**asdict(config), **(run_info or {}), "batches": total}
     (out / "train_config.json").write_text(json.dumps(info, indent=2) + "\n")
 
-    loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
+    weights = label_weights(items, len(head.labels)) if config.balance else None
+    loss_fn = nn.CrossEntropyLoss(weight=weights, ignore_index=IGNORE)
     model.train()
     started, seen_tokens = time.perf_counter(), 0
     progress = tqdm(total=total, initial=step, unit="batch", desc=head.task, dynamic_ncols=True)

@@ -48,7 +48,7 @@ TASKS = {
 def train_task(
     name: str, data_dir: Path, out: Path, *, sources: Sequence[str] | None = None,
     epochs: float | None = None, batch_tokens: int = 2048, seed: int = 13, resume: bool = False,
-    init: Path | None = None, lr: float | None = None,
+    init: Path | None = None, lr: float | None = None, balance: bool = False,
     log: Callable[[str], None] = print,
 ) -> Path:  # fmt: skip
     """Train a task's head on its default sources (or the given ones); returns the head folder."""
@@ -58,6 +58,7 @@ def train_task(
     config.epochs = epochs or config.epochs
     config.lr = lr or config.lr
     config.init = str(init or "")
+    config.balance = balance
     examples = read_sources(config.sources, task.load, data_dir, config.seed)
     log(f"{len(examples)} training examples from {', '.join(config.sources)}")
     return task.train(config, examples, out, resume=resume)

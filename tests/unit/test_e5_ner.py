@@ -8,11 +8,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+
 from pipeline.nlp.e5.model import load_tokenizer
 from pipeline.nlp.e5.ner import E5EntityRecognizer
 from pipeline.nlp.e5.tokens import load_serving_tokenizer
 from pipeline.nlp.spans import bio_tags
-from pipeline.train.loop import IGNORE, length_batches
+from pipeline.train.loop import IGNORE, Feature, label_weights, length_batches
 from pipeline.train.ner import NerTrainConfig, features, span_scores, token_labels, train_ner
 from tests.synthetic import NER_EXAMPLES
 
@@ -93,3 +95,8 @@ def test_training_can_continue_from_a_trained_head(e5_ner_head: Path, tmp_path: 
     )
     assert before.keys() == after.keys()
     assert all((before[k] - after[k]).abs().max() < 1e-6 for k in before)
+
+
+def test_label_weights_favour_rare_labels_by_the_square_root() -> None:
+    items = [Feature([5, 6, 7], [IGNORE, 0, IGNORE])] * 8 + [Feature([5, 6], [2, IGNORE])] * 2
+    assert label_weights(items, 3).tolist() == pytest.approx([1.0, 8.0**0.5, 2.0])

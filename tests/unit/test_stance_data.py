@@ -148,6 +148,18 @@ def test_xnli_keeps_quote_characters_as_text(tmp_path: Path) -> None:
     ]
 
 
+def test_nli_pairs_read_as_stance_toward_the_hypothesis(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "xnli-dev" / "data" / "xnli" / "dev-ru.tsv",
+        "Зима.\tХолодно.\tentailment\nЗима.\tЖарко.\tcontradiction\nЗима.\tСнег.\tneutral\n",
+    )
+    assert load_stance("xnli", "ru", tmp_path) == [
+        StanceExample("Зима.", "Холодно.", "favor", "ru", "xnli", None),
+        StanceExample("Зима.", "Жарко.", "against", "ru", "xnli", None),
+        StanceExample("Зима.", "Снег.", "neutral", "ru", "xnli", None),
+    ]
+
+
 def test_terra_maps_not_entailment_to_neutral(tmp_path: Path) -> None:
     records = [
         {"premise": "Кот спит.", "hypothesis": "Кот отдыхает.", "label": "entailment", "idx": 0},

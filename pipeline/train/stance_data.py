@@ -30,7 +30,7 @@ class StanceExample:
     target: str  # the target as written (entity surface or topic)
     label: str  # in STANCE_LABELS: how the text treats the target
     lang: str
-    source: str  # "rusentne", "newsmtsc", "fnc1", "ruw-stance"
+    source: str  # a dataset of STANCE_DATASETS or NLI_DATASETS
     span: tuple[int, int] | None  # the target's mention in text (end exclusive) when known
 
 
@@ -293,6 +293,8 @@ _NLI_STANCE = {"entailment": "favor", "contradiction": "against", "neutral": "ne
 def load_stance(name: str, split: str, data_dir: Path) -> list[StanceExample]:
     """One split of a stance or NLI dataset (STANCE_DATASETS, NLI_DATASETS) as stance examples:
     NLI pairs become (target = hypothesis, text = premise)."""
+    if name not in _STANCE and name not in _NLI:
+        raise ValueError(f"unknown dataset {name!r}; known: {', '.join([*_STANCE, *_NLI])}")
     if name in _NLI:
         return [
             StanceExample(e.premise, e.hypothesis, _NLI_STANCE[e.label], e.lang, e.source, None)

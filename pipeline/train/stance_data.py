@@ -290,17 +290,24 @@ def _load(
 _NLI_STANCE = {"entailment": "favor", "contradiction": "against", "neutral": "neutral"}
 
 
+def _as_stance(read_nli: _Reader[NliExample]) -> _Reader[StanceExample]:
+    def read(split: str, data_dir: Path) -> list[StanceExample]:
+        return [
+            StanceExample(e.premise, e.hypothesis, _NLI_STANCE[e.label], e.lang, e.source, None)
+            for e in read_nli(split, data_dir)
+        ]
+
+    return read
+
+
+# What `load_stance` reads: the stance sets, and the NLI sets as stance toward the hypothesis.
+_STANCE_OR_NLI = {**_STANCE, **{n: (s, _as_stance(r)) for n, (s, r) in _NLI.items()}}
+
+
 def load_stance(name: str, split: str, data_dir: Path) -> list[StanceExample]:
     """One split of a stance or NLI dataset (STANCE_DATASETS, NLI_DATASETS) as stance examples:
     NLI pairs become (target = hypothesis, text = premise)."""
-    if name not in _STANCE and name not in _NLI:
-        raise ValueError(f"unknown dataset {name!r}; known: {', '.join([*_STANCE, *_NLI])}")
-    if name in _NLI:
-        return [
-            StanceExample(e.premise, e.hypothesis, _NLI_STANCE[e.label], e.lang, e.source, None)
-            for e in load_nli(name, split, data_dir)
-        ]
-    return _load(_STANCE, name, split, data_dir)
+    return _load(_STANCE_OR_NLI, name, split, data_dir)
 
 
 def load_nli(name: str, split: str, data_dir: Path) -> list[NliExample]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from pipeline.nlp.types import EntitySpan
 
 # Label names used by common NER datasets → the pipeline's labels.
@@ -31,6 +33,36 @@ def normalize_label(raw: str) -> str | None:
 def bio_tags(labels: Sequence[str]) -> list[str]:
     """The BIO tag set for entity labels: O, B-X, I-X, … in a fixed order."""
     return ["O", *(f"{prefix}-{label}" for label in labels for prefix in ("B", "I"))]
+
+
+def bio_paths(probs: np.ndarray, lengths: Sequence[int], tags: Sequence[str]) -> list[list[int]]:
+    """The most probable valid BIO tag sequence of each row (Viterbi): I-X only after B-X or
+    I-X. Per-token argmax lets one unsure token split a name in two or switch its label midway.
+
+    probs: (rows, tokens, tags) probabilities; row r's first lengths[r] tokens are decoded.
+    """
+    log_p = np.log(np.maximum(probs, 1e-12))
+    inside = [tag[2:] if tag.startswith("I-") else None for tag in tags]
+    allowed = np.array(
+        [[inside[j] is None or prev[2:] == inside[j] for j in range(len(tags))] for prev in tags]
+    )
+    transition = np.where(allowed, 0.0, -np.inf)  # [previous tag, next tag]
+    best = np.where([label is None for label in inside], log_p[:, 0], -np.inf)
+    scores, back = [best], []
+    for t in range(1, log_p.shape[1]):
+        candidates = best[:, :, None] + transition  # [row, previous, next]
+        back.append(candidates.argmax(1))
+        best = candidates.max(1) + log_p[:, t]
+        scores.append(best)
+    paths = []
+    for row, length in enumerate(lengths):
+        tag = int(scores[length - 1][row].argmax())
+        path = [tag]
+        for t in range(length - 2, -1, -1):
+            tag = int(back[t][row, tag])
+            path.append(tag)
+        paths.append(path[::-1])
+    return paths
 
 
 def decode_bio(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.nlp.spans import bio_tags, decode_bio, merge_spans, normalize_label
+import numpy as np
+
+from pipeline.nlp.spans import bio_paths, bio_tags, decode_bio, merge_spans, normalize_label
 from pipeline.nlp.types import EntitySpan
 
 
@@ -20,6 +22,20 @@ def test_decode_bio_joins_continuations_and_starts_on_stray_i() -> None:
         EntitySpan(15, 18, "LOC", 1.0),
         EntitySpan(19, 22, "PER", 0.4),
     ]
+
+
+def test_bio_paths_keep_a_name_whole_and_never_open_with_i() -> None:
+    tags = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    probs = np.array(
+        [
+            # argmax: B-PER I-LOC (a label switch mid-name); the name as a whole is likelier PER
+            [[0.1, 0.5, 0.0, 0.4, 0.0], [0.15, 0.0, 0.4, 0.0, 0.45], [0.9, 0.0, 0.1, 0.0, 0.0]],
+            # argmax: I-PER first (no entity to continue); past its length the row is padding
+            [[0.3, 0.0, 0.7, 0.0, 0.0], [0.2, 0.0, 0.0, 0.0, 0.8], [0.0, 0.0, 0.0, 1.0, 0.0]],
+        ]
+    )
+    assert bio_paths(probs, [3, 1], tags) == [[1, 2, 0], [0]]
+    assert bio_paths(probs[1:], [2], tags) == [[0, 0]]  # O then I-LOC is not a valid pair
 
 
 def test_merge_spans_joins_same_label_and_keeps_the_surer_of_a_conflict() -> None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from pipeline.nlp.e5.runner import HeadRunner
 from pipeline.nlp.e5.tokens import E5Tokenizer
-from pipeline.nlp.spans import decode_bio, merge_spans
+from pipeline.nlp.spans import bio_paths, decode_bio, merge_spans
 from pipeline.nlp.text import sentences, snap_to_words
 from pipeline.nlp.types import EntitySpan
 
@@ -72,16 +72,20 @@ class E5EntityRecognizer(HeadRunner):
         found: list[list[EntitySpan]] = [[] for _ in texts]
         items = windows(self.tokenizer, texts)
         for rows, probs in self.probabilities([w.input_ids for w in items]):
-            for k, window_probs in zip(rows, probs, strict=True):
+            content = probs[:, 1:]  # skip <s>; </s> and padding lie beyond each window's tokens
+            lengths = [len(items[k].offsets) for k in rows]
+            paths = bio_paths(content, lengths, self.labels)
+            for row, (k, path) in enumerate(zip(rows, paths, strict=True)):
                 window = items[k]
+                scores = content[row, np.arange(len(path)), path]
                 text = texts[window.text_index]
-                found[window.text_index] += self._spans(text, window, window_probs)
+                found[window.text_index] += self._spans(text, window, path, scores)
         return [merge_spans(spans) for spans in found]
 
-    def _spans(self, text: str, window: Window, probs: np.ndarray) -> list[EntitySpan]:
-        content = probs[1 : 1 + len(window.offsets)]  # skip <s>; padding lies beyond
-        scores, best = content.max(-1), content.argmax(-1)
-        tags = [self.labels[int(i)] for i in best]
+    def _spans(
+        self, text: str, window: Window, path: list[int], scores: np.ndarray
+    ) -> list[EntitySpan]:
+        tags = [self.labels[i] for i in path]
         spans = []
         for span in decode_bio(tags, scores.tolist(), window.offsets):
             start, end = snap_to_words(text, span.start, span.end)

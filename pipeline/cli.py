@@ -103,7 +103,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     path = train_task(
         args.task, args.data, args.out, sources=args.sources, epochs=args.epochs,
         batch_tokens=args.batch_tokens, seed=args.seed, resume=args.resume, init=args.init,
-        lr=args.lr, balance=args.balance, log=err.print,
+        lr=args.lr, balance=args.balance, first_layer=args.first_layer, log=err.print,
     )  # fmt: skip
     err.print(f"trained head saved to {path}")
     return 0
@@ -216,6 +216,10 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--balance", action="store_true", help="weight the loss toward rare labels (sqrt)"
     )
+    train.add_argument(
+        "--first-layer", type=int, default=4,
+        help="lowest encoder layer (0-11) given adapters: lower adapts more, trains slower",
+    )  # fmt: skip
     train.set_defaults(run=cmd_train)
 
     evaluate = sub.add_parser("eval", help="F1 of a trained head on held-out data")

@@ -36,7 +36,8 @@ class TrainConfig:
     warmup: float = 0.06
     seed: int = 13
     checkpoint_every: int = 50
-    init: str = ""  # a trained head of the same shape to continue from, with a new schedule
+    init: str = ""  # a trained head to continue from, with a new schedule
+    first_layer: int = 4  # lowest encoder layer given adapters; with init, at most init's
     balance: bool = False  # loss weights 1/sqrt(label frequency), relative to the commonest
 
 
@@ -118,7 +119,9 @@ def train_head(
     total = max(1, int(len(epoch_batches) * config.epochs))
     schedule = [epoch_batches[i % len(epoch_batches)] for i in range(total)]
 
-    model = E5Classifier.load(Path(config.init)) if config.init else E5Classifier(head)
+    model = E5Classifier(head)
+    if config.init:
+        model.load_trained(Path(config.init), extends=True)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.01)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * config.warmup), total)

@@ -97,7 +97,7 @@ def train_ner(
     tokenizer = load_serving_tokenizer()
     tags = bio_tags(config.labels)
     return train_head(
-        HeadConfig("token", tags),
+        HeadConfig("token", tags, first_adapted_layer=config.first_layer),
         features(examples, tokenizer, tags),
         config,
         out,

@@ -40,7 +40,7 @@ def train_stance(
     items = [Feature(i, labels.index(e.label)) for i, e in zip(ids, examples, strict=True)]
     counts = Counter(e.label for e in examples)
     return train_head(
-        HeadConfig("sequence", labels),
+        HeadConfig("sequence", labels, first_adapted_layer=config.first_layer),
         items,
         config,
         out,

@@ -49,7 +49,7 @@ def train_task(
     name: str, data_dir: Path, out: Path, *, sources: Sequence[str] | None = None,
     epochs: float | None = None, batch_tokens: int = 2048, seed: int = 13, resume: bool = False,
     init: Path | None = None, lr: float | None = None, balance: bool = False,
-    log: Callable[[str], None] = print,
+    first_layer: int = 4, log: Callable[[str], None] = print,
 ) -> Path:  # fmt: skip
     """Train a task's head on its default sources (or the given ones); returns the head folder."""
     task = TASKS[name]
@@ -59,6 +59,7 @@ def train_task(
     config.lr = lr or config.lr
     config.init = str(init or "")
     config.balance = balance
+    config.first_layer = first_layer
     examples = read_sources(config.sources, task.load, data_dir, config.seed)
     log(f"{len(examples)} training examples from {', '.join(config.sources)}")
     return task.train(config, examples, out, resume=resume)

@@ -67,15 +67,26 @@ class E5Classifier(nn.Module):
     def load(cls, folder: Path, base_dir: Path | None = None) -> E5Classifier:
         """A trained head on the base; every saved tensor must find its place."""
         model = cls(HeadConfig.read(folder), base_dir)
+        model.load_trained(folder)
+        return model
+
+    def load_trained(self, folder: Path, *, extends: bool = False) -> None:
+        """Put a head's saved weights in place; every saved tensor must find its place.
+
+        extends: this model may adapt more layers than the saved head did; their adapters keep
+        their fresh initialisation (LoRA's B is zero), so training starts from the saved head.
+        """
+        saved = HeadConfig.read(folder)
+        if (saved.task, saved.labels) != (self.config.task, self.config.labels):
+            raise ValueError(f"{folder}: a {saved.task} head of {saved.labels}, not this one")
         state = load_file(str(folder / WEIGHTS_FILE))
-        missing = set(model.trained_state()) - set(state)
-        unexpected = set(state) - set(model.trained_state())
+        missing = set() if extends else set(self.trained_state()) - set(state)
+        unexpected = set(state) - set(self.trained_state())
         if missing or unexpected:
             raise ValueError(
                 f"{folder}: weights do not fit (missing {missing}, extra {unexpected})"
             )
-        model.load_state_dict(state, strict=False)
-        return model
+        self.load_state_dict(state, strict=False)
 
     def for_inference(self) -> E5Classifier:
         """Fold the adapters into the base weights: plain matmuls, no LoRA overhead."""

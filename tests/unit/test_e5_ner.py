@@ -97,6 +97,24 @@ def test_training_can_continue_from_a_trained_head(e5_ner_head: Path, tmp_path: 
     assert all((before[k] - after[k]).abs().max() < 1e-6 for k in before)
 
 
+def test_a_further_pass_may_adapt_more_layers_but_not_fewer(
+    e5_ner_head: Path, tmp_path: Path
+) -> None:
+    from safetensors.torch import load_file
+
+    config = NerTrainConfig(epochs=0.1, batch_tokens=256, lr=1e-12, init=str(e5_ner_head))
+    config.first_layer = 2
+    deeper = load_file(train_ner(config, NER_EXAMPLES, tmp_path / "deeper") / "weights.safetensors")
+    before = load_file(e5_ner_head / "weights.safetensors")
+    added = deeper.keys() - before.keys()
+    assert before.keys() < deeper.keys()
+    assert {k.split(".layer.")[1].split(".")[0] for k in added} == {"2", "3"}
+    assert all(deeper[k].abs().max() < 1e-6 for k in added if "lora_B" in k)  # a no-op so far
+    config.first_layer = 6
+    with pytest.raises(ValueError, match="do not fit"):
+        train_ner(config, NER_EXAMPLES, tmp_path / "shallower")
+
+
 def test_label_weights_favour_rare_labels_by_the_square_root() -> None:
     items = [Feature([5, 6, 7], [IGNORE, 0, IGNORE])] * 8 + [Feature([5, 6], [2, IGNORE])] * 2
     assert label_weights(items, 3).tolist() == pytest.approx([1.0, 8.0**0.5, 2.0])

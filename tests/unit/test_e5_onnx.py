@@ -100,6 +100,22 @@ def test_int8_tags_agree_with_torch(e5_ner_head: Path, cache: Path, seed_batch: 
     assert (tags == expected).mean() >= 0.9
 
 
+def test_int8_keeps_the_named_projections_fp32(e5_stance_head: Path, tmp_path: Path) -> None:
+    import onnx
+
+    head = shutil.copytree(e5_stance_head, tmp_path / "head")
+    config = json.loads((head / "head.json").read_text())
+    (head / "head.json").write_text(json.dumps({**config, "int8_fp32_ffn_layers": 2}))
+    graph = onnx.load(build_onnx(head, tmp_path / "cache"), load_external_data=False).graph
+    fp32 = {node.name for node in graph.node if node.op_type == "MatMul"}
+    kept = {
+        "/encoder/encoder/layer.0/output/dense/MatMul",
+        "/encoder/encoder/layer.1/output/dense/MatMul",
+    }
+    assert kept <= fp32
+    assert "/encoder/encoder/layer.2/output/dense/MatMul" not in fp32
+
+
 def test_recognizers_run_on_int8(
     e5_ner_head: Path, e5_stance_head: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

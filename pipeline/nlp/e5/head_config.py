@@ -30,7 +30,18 @@ class HeadConfig:
             "output.dense",
         ]
     )
+    # Lower layers whose feed-forward output projection stays fp32 in the int8 export: its
+    # inputs (GELU outputs) have outliers that ONNX Runtime's one int8 scale per batch flattens.
+    # Set per head from evaluation (MODEL_CARD.md): 0 keeps every projection int8.
+    int8_fp32_ffn_layers: int = 0
     version: str = "untrained"
+
+    def int8_fp32_nodes(self) -> list[str]:
+        """Names of those projections in the exported graph."""
+        return [
+            f"/encoder/encoder/layer.{i}/output/dense/MatMul"
+            for i in range(self.int8_fp32_ffn_layers)
+        ]
 
     @classmethod
     def read(cls, folder: Path) -> HeadConfig:

@@ -117,10 +117,12 @@ def build_onnx(
 
         return E5Classifier.load(head_dir, base_dir).for_inference()
 
-    per_token = HeadConfig.read(head_dir).task == "token"
+    config = HeadConfig.read(head_dir)
     sources = [head_dir / WEIGHTS_FILE, head_dir / HEAD_FILE]
+    output = ("logits", config.task == "token")
+    fp32_nodes = config.int8_fp32_nodes()
     return _build(
-        cache_dir, head_dir.name, sources, merged_head, ("logits", per_token), base_dir, quantize
+        cache_dir, head_dir.name, sources, merged_head, output, base_dir, quantize, fp32_nodes
     )
 
 
@@ -145,10 +147,11 @@ def _build(
     output: tuple[str, bool],
     base_dir: Path | None,
     quantize: bool,
+    fp32_nodes: list[str] | None = None,
 ) -> Path:
     """Export (and quantise) unless a file of the same digest is there; built in a temporary
     folder and renamed into place, so readers never see half a model. output: the output's
-    name and whether it has one row per token."""
+    name and whether it has one row per token; fp32_nodes: MatMuls that int8 leaves alone."""
     kind = "int8" if quantize else "fp32"
     digest = _digest([*sources, ensure_base_model(base_dir) / MARKER_FILE], quantize)
     target = cache_dir / f"{name}-{digest}-{kind}.onnx"
@@ -159,7 +162,9 @@ def _build(
     try:
         built = _export(make_model(), staging / "fp32.onnx", *output)
         if quantize:
-            quantize_dynamic(built, staging / "int8.onnx", **QUANTIZATION)
+            quantize_dynamic(
+                built, staging / "int8.onnx", nodes_to_exclude=fp32_nodes, **QUANTIZATION
+            )
             built = staging / "int8.onnx"
         os.replace(built, target)
     finally:

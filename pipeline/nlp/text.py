@@ -91,7 +91,12 @@ def _is_word_char(text: str, i: int) -> bool:
 
 
 def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen [start, end) to whole words and trim non-word edges: a span never cuts a word."""
+    """Widen [start, end) to whole words and trim non-word edges: a span never cuts a word.
+
+    Then a quote opened inside the span takes its closing partner along (НАК «Нафтогаз
+    України»), one closed inside takes its opening partner, and a dotted abbreviation keeps
+    its final dot (U.S.), as the NER corpora write these names.
+    """
     while start < end and not _is_word_char(text, start):
         start += 1
     while end > start and not _is_word_char(text, end - 1):
@@ -102,4 +107,42 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
         start -= 1
     while end < len(text) and _is_word_char(text, end):
         end += 1
+    if end < len(text) and text[end] == "." and _DOTTED_END.search(text, start, end):
+        end += 1
+    return _pair_quotes(text, start, end)
+
+
+_QUOTES = (("«", "»"), ("„", "“"), ("“", "”"), ('"', '"'))
+_DOTTED_END = re.compile(r"(?<![\w.])(?:\w\.)+\w$")  # U.S, U.N, S.A (before the final dot)
+
+
+def _pair_quotes(text: str, start: int, end: int) -> tuple[int, int]:
+    """Extend the span over the partners of quotes left open or closed inside it, stepping
+    over spaces (token-per-space corpora write « Рать »)."""
+    for opening, closing in _QUOTES:
+        inner = text[start:end]
+        if opening == closing:  # straight quotes: an odd one takes the next, else the previous
+            if inner.count(opening) % 2:
+                if (found := _next_past_spaces(text, end, closing)) is not None:
+                    end = found + 1
+                elif (found := _previous_past_spaces(text, start, opening)) is not None:
+                    start = found
+            continue
+        depth = inner.count(opening) - inner.count(closing)
+        while depth > 0 and (found := _next_past_spaces(text, end, closing)) is not None:
+            end, depth = found + 1, depth - 1
+        while depth < 0 and (found := _previous_past_spaces(text, start, opening)) is not None:
+            start, depth = found, depth + 1
     return start, end
+
+
+def _next_past_spaces(text: str, i: int, char: str) -> int | None:
+    while i < len(text) and text[i] == " ":
+        i += 1
+    return i if i < len(text) and text[i] == char else None
+
+
+def _previous_past_spaces(text: str, i: int, char: str) -> int | None:
+    while i > 0 and text[i - 1] == " ":
+        i -= 1
+    return i - 1 if i > 0 and text[i - 1] == char else None

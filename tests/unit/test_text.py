@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -45,7 +46,30 @@ def test_snapping_widens_to_whole_words() -> None:
     assert text[slice(*snap_to_words(text, 10, 12))] == "Володимира"  # " В" → the word
 
 
-@given(st.text(alphabet="аб' -.Zz\n", max_size=40), st.integers(0, 40), st.integers(0, 40))
+@pytest.mark.parametrize(
+    ("text", "cut", "name"),
+    [
+        ("у СГПП « Рать » працює", "СГПП « Ра", "СГПП « Рать »"),
+        (
+            "АТ « АГ « Солодко і Партнери » » тут",
+            "АТ « АГ « Солодко і Партнери",
+            "АТ « АГ « Солодко і Партнери » »",
+        ),
+        ('заявив НАК "Нафтогаз України" вчора', 'НАК "Нафтогаз Укр', 'НАК "Нафтогаз України"'),
+        ("журнал „Театр“ і", "журнал „Теа", "журнал „Театр“"),
+        ("Рать » і", "Рать »", "Рать"),  # no partner: trimmed as before
+        ("in the U.S. market", "U.S", "U.S."),
+        ("the US. Then", "US", "US"),
+    ],
+)
+def test_snapping_keeps_quoted_names_and_dotted_abbreviations_whole(
+    text: str, cut: str, name: str
+) -> None:
+    start = text.index(cut)
+    assert text[slice(*snap_to_words(text, start, start + len(cut)))] == name
+
+
+@given(st.text(alphabet="аб' -.Zz«»\"\n", max_size=40), st.integers(0, 40), st.integers(0, 40))
 def test_snapped_spans_never_cut_a_word(text: str, a: int, b: int) -> None:
     start, end = sorted((min(a, len(text)), min(b, len(text))))
     s, e = snap_to_words(text, start, end)
@@ -53,4 +77,7 @@ def test_snapped_spans_never_cut_a_word(text: str, a: int, b: int) -> None:
     if s < e:
         assert not (s > 0 and text[s - 1].isalnum() and text[s].isalnum())
         assert not (e < len(text) and text[e - 1].isalnum() and text[e].isalnum())
-        assert text[s].isalnum() and text[e - 1].isalnum()
+        # edges are letters, or the partner of a quote inside, or an abbreviation's dot
+        assert text[s].isalnum() or (text[s] in '«"' and text[s + 1 : e].count(text[s]) < 2)
+        assert text[e - 1].isalnum() or text[e - 1] in '»".'
+        assert text[s:e].strip() == text[s:e]

@@ -8,7 +8,9 @@ into one cache folder and reused by the tests after it.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,15 +68,32 @@ def test_build_is_cached_and_rebuilt_when_the_head_changes(
     head = shutil.copytree(e5_ner_head, tmp_path / "head")
     cache = tmp_path / "cache"
     built = build_onnx(head, cache, quantize=False)
-    mtime = built.stat().st_mtime_ns
     assert build_onnx(head, cache, quantize=False) == built
-    assert built.stat().st_mtime_ns == mtime and len(exported) == 1
+    assert len(exported) == 1
     state = load_file(head / WEIGHTS_FILE)
     state["classifier.bias"] += 1.0
     save_file(state, head / WEIGHTS_FILE)
     rebuilt = build_onnx(head, cache, quantize=False)
     assert rebuilt != built and len(exported) == 2
     assert sorted(cache.iterdir()) == sorted([built, rebuilt])  # no staging folder left
+
+
+def test_building_an_export_prunes_the_stale_ones(
+    e5_ner_head: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(e5_onnx, "_export", lambda model, path, *_: path.write_bytes(b"") or path)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    month_ago = time.time() - (e5_onnx.STALE_DAYS + 1) * 86_400
+    stale, recent = cache / "ner-0000000000000000-int8.onnx", cache / "other-fp32.onnx"
+    for path in (stale, recent):
+        path.write_bytes(b"")
+    os.utime(stale, (month_ago, month_ago))
+    built = build_onnx(e5_ner_head, cache, quantize=False)
+    assert sorted(cache.iterdir()) == sorted([built, recent])
+    os.utime(built, (month_ago, month_ago))
+    assert build_onnx(e5_ner_head, cache, quantize=False) == built  # a cache hit marks it used
+    assert built.stat().st_mtime > month_ago + 86_400
 
 
 @pytest.mark.parametrize("head_fixture", ["e5_ner_head", "e5_stance_head"])

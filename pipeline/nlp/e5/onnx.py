@@ -8,10 +8,12 @@ head or a new base is exported again, and an unchanged one is read straight from
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from functools import cache
@@ -27,6 +29,7 @@ from pipeline.nlp.e5.head_config import HEAD_FILE, WEIGHTS_FILE, HeadConfig
 
 BACKENDS = ("torch", "onnx-fp32", "onnx-int8")
 OPSET = 17
+STALE_DAYS = 30  # an export unused this long is deleted when another one is built
 # Per-channel int8 weights of every MatMul and Gather, the 250k×384 word embedding included:
 # a quarter of the fp32 size, and per-channel scales keep the tags closer to fp32 than one
 # scale per tensor (measured on held-out NER sentences).
@@ -156,6 +159,8 @@ def _build(
     digest = _digest([*sources, ensure_base_model(base_dir) / MARKER_FILE], quantize)
     target = cache_dir / f"{name}-{digest}-{kind}.onnx"
     if target.exists():
+        with contextlib.suppress(OSError):  # a read-only cache is used as it is
+            os.utime(target)  # in use: not stale
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.stem}-", dir=cache_dir))
@@ -169,7 +174,18 @@ def _build(
         os.replace(built, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    _prune(cache_dir)
     return target
+
+
+def _prune(cache_dir: Path) -> None:
+    """Delete exports no process has loaded for STALE_DAYS: each retrained head or new release
+    leaves its earlier exports (118 to 470 MB each) behind."""
+    cutoff = time.time() - STALE_DAYS * 86_400
+    for path in cache_dir.glob("*.onnx"):
+        with contextlib.suppress(OSError):  # gone already, or not ours to delete
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
 
 
 def _digest(sources: list[Path], quantize: bool) -> str:

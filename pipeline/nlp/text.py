@@ -9,7 +9,7 @@ import re
 _BOUNDARY = re.compile(
     r"(?<=[.!?…])[\"'»”)]*\s+(?=[\"'«„“(\-–—]*[^\W\d_a-zа-яёіїєґ])|\s*\n\s*",
 )
-_LAST_WORD = re.compile(r"(?<![\w'’ʼ-])(\w+)\.$")
+_LAST_WORD = re.compile(r"(?<![\w'’ʼ-])(\w+) ?\.$")  # "Б." or, tokenised, "Б ."
 # A full stop after these does not end a sentence: initials (one letter) and abbreviations
 # that precede names (Т. Мэй, им. Гамалеи, Mr. Smith).
 _ABBREVIATIONS = frozenset(

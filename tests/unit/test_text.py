@@ -27,13 +27,15 @@ def test_sentences_have_exact_offsets() -> None:
 def test_initials_and_abbreviations_do_not_end_sentences() -> None:
     text = (
         "Прем'єр Т. Мей виступила. Інститут ім. Гамалеї відповів. Mr. Smith agreed. "
-        "J. R. R. Tolkien wrote."
+        "J. R. R. Tolkien wrote. Вірш Б . Лепкого (tokenised text) . Кінець."
     )
     assert [text[s:e] for s, e in sentences(text)] == [
         "Прем'єр Т. Мей виступила.",
         "Інститут ім. Гамалеї відповів.",
         "Mr. Smith agreed.",
         "J. R. R. Tolkien wrote.",
+        "Вірш Б . Лепкого (tokenised text) .",
+        "Кінець.",
     ]
 
 

@@ -49,6 +49,8 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 _JOINERS = "'’ʼ-‐"
+_QUOTES = (("«", "»"), ("„", "“"), ("“", "”"), ('"', '"'))  # (opening, closing) pairs
+_DOTTED_END = re.compile(r"(?<![\w.])(?:\w\.)+\w$")  # U.S, U.N, S.A (before the final dot)
 
 
 def _ends_with_abbreviation(text: str, end: int) -> bool:
@@ -110,10 +112,6 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     if end < len(text) and text[end] == "." and _DOTTED_END.search(text, start, end):
         end += 1
     return _pair_quotes(text, start, end)
-
-
-_QUOTES = (("«", "»"), ("„", "“"), ("“", "”"), ('"', '"'))
-_DOTTED_END = re.compile(r"(?<![\w.])(?:\w\.)+\w$")  # U.S, U.N, S.A (before the final dot)
 
 
 def _pair_quotes(text: str, start: int, end: int) -> tuple[int, int]:

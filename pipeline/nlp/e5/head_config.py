@@ -36,13 +36,6 @@ class HeadConfig:
     int8_fp32_ffn_layers: int = 0
     version: str = "untrained"
 
-    def int8_fp32_nodes(self) -> list[str]:
-        """Names of those projections in the exported graph."""
-        return [
-            f"/encoder/encoder/layer.{i}/output/dense/MatMul"
-            for i in range(self.int8_fp32_ffn_layers)
-        ]
-
     @classmethod
     def read(cls, folder: Path) -> HeadConfig:
         return cls(**json.loads((folder / HEAD_FILE).read_text(encoding="utf-8")))

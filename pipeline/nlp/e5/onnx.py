@@ -123,7 +123,11 @@ def build_onnx(
     config = HeadConfig.read(head_dir)
     sources = [head_dir / WEIGHTS_FILE, head_dir / HEAD_FILE]
     output = ("logits", config.task == "token")
-    fp32_nodes = config.int8_fp32_nodes()
+    # the feed-forward output projections the head keeps fp32, by their names in the export
+    fp32_nodes = [
+        f"/encoder/encoder/layer.{i}/output/dense/MatMul"
+        for i in range(config.int8_fp32_ffn_layers)
+    ]
     return _build(
         cache_dir, head_dir.name, sources, merged_head, output, base_dir, quantize, fp32_nodes
     )

@@ -56,6 +56,12 @@ def validator(name: str) -> Draft202012Validator:
     )
 
 
+@cache
+def entity_labels() -> tuple[str, ...]:
+    """The entity types every tagger publishes (the BSNLP guidelines'), as the schema names them."""
+    return tuple(load_schema("entity")["$defs"]["label"]["enum"])
+
+
 def schema_errors(name: str, record: Any) -> list[str]:
     """Short messages for every violation of schema `name`."""
     return [_describe(e) for e in validator(name).iter_errors(record)]

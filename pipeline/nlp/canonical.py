@@ -100,6 +100,12 @@ def _nominative(parse: Any) -> str:
     return inflected.word if inflected is not None else parse.normal_form
 
 
+def name_key(text: str, language: str) -> str:
+    """Every word's lemma, lower case: the mentions of one name in a text share it whatever
+    their case or label (Зеленського, Зеленський → зеленський)."""
+    return " ".join(lemma(w, language) for w in _WORD.findall(_POSSESSIVE.sub("", text)))
+
+
 def lemmas(text: str, language: str) -> set[str]:
     """Content-word lemmas of a text (words of 3+ letters), for matching topics to sentences."""
     return {lemma(w, language) for w in _WORD.findall(text) if len(w) >= 3}

@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 import numpy as np
 
+from pipeline.contracts import entity_labels
 from pipeline.nlp.types import EntitySpan
 
-# Label names used by common NER datasets → the pipeline's labels.
+# Label names of other NER models and datasets → ours, the BSNLP way: nationalities and
+# religious or political groups (OntoNotes NORP) are PER, facilities LOC, works of art PRO.
+# Anything else (MISC, dates, quantities) is not published.
 LABEL_ALIASES = {
     "PERS": "PER",
     "PERSON": "PER",
+    "NORP": "PER",
     "ORGANIZATION": "ORG",
     "ORGANISATION": "ORG",
     "LOCATION": "LOC",
     "GPE": "LOC",
     "LOCORG": "LOC",
+    "FAC": "LOC",
     "EVENT": "EVT",
     "PRODUCT": "PRO",
+    "WORK_OF_ART": "PRO",
 }
-KNOWN_LABELS = ("PER", "ORG", "LOC", "MISC", "EVT", "PRO")
 
 
 def normalize_label(raw: str) -> str | None:
     """`B-PERS` → `PER`; None for labels the pipeline does not publish."""
     name = raw.split("-", 1)[1] if raw[:2] in ("B-", "I-", "E-", "S-") else raw
     name = LABEL_ALIASES.get(name.upper(), name.upper())
-    return name if name in KNOWN_LABELS else None
+    return name if name in entity_labels() else None
 
 
 def bio_tags(labels: Sequence[str]) -> list[str]:
@@ -103,3 +109,22 @@ def merge_spans(spans: list[EntitySpan]) -> list[EntitySpan]:
             continue
         merged.append(span)
     return merged
+
+
+# A prediction at least this sure keeps its own label against the rest of its document.
+CONFIDENT = 0.9
+
+
+def consistent_labels(
+    labels: Sequence[str], scores: Sequence[float], keys: Sequence[str]
+) -> list[str]:
+    """One name, one type per document: each mention takes the label its name's mentions (same
+    key: the same lemmas) give most weight, unless it is itself CONFIDENT otherwise. A name the
+    model types one way in the title and, less surely, another way in the body is one entity."""
+    votes: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for label, score, key in zip(labels, scores, keys, strict=True):
+        votes[key][label] += score
+    return [
+        label if score >= CONFIDENT else votes[key].most_common(1)[0][0]
+        for label, score, key in zip(labels, scores, keys, strict=True)
+    ]

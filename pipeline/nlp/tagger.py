@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from itertools import islice
 
 from pipeline.nlp import canonical
+from pipeline.nlp.spans import consistent_labels
 from pipeline.nlp.targets import LemmaOverlap, TopicMatcher, stance_queries
 from pipeline.nlp.types import (
     FIELDS,
     Document,
     Entity,
     EntityRecognizer,
+    EntitySpan,
     ModelInfo,
     Span,
     Stance,
@@ -73,17 +75,24 @@ class ModelTagger:
             return found
         where = [(i, f) for i, doc in enumerate(docs) for f in FIELDS if doc.text(f).strip()]
         predictions = self.ner.predict([docs[i].text(f) for i, f in where])
+        mentions: list[list[tuple[str, EntitySpan]]] = [[] for _ in docs]
         for (i, field_name), spans in zip(where, predictions, strict=True):
-            text, language = docs[i].text(field_name), docs[i].language
-            for s in spans:
-                surface = text[s.start : s.end]
-                found[i].append(
-                    Entity(
-                        Span(field_name, s.start, s.end),
-                        surface,
-                        s.label,
-                        s.score,
-                        canonical.canonical(surface, language, s.label),
-                    )
+            mentions[i] += [(field_name, s) for s in spans]
+        for i, doc in enumerate(docs):
+            surfaces = [doc.text(f)[s.start : s.end] for f, s in mentions[i]]
+            labels = consistent_labels(
+                [s.label for _, s in mentions[i]],
+                [s.score for _, s in mentions[i]],
+                [canonical.name_key(surface, doc.language) for surface in surfaces],
+            )
+            found[i] = [
+                Entity(
+                    Span(f, s.start, s.end),
+                    surface,
+                    label,
+                    s.score,
+                    canonical.canonical(surface, doc.language, label),
                 )
+                for (f, s), surface, label in zip(mentions[i], surfaces, labels, strict=True)
+            ]
         return found

@@ -21,7 +21,7 @@ from pipeline.nlp.e5.model import E5Classifier
 from pipeline.nlp.e5.runner import pad_batch
 
 T = TypeVar("T")
-IGNORE = -100  # CrossEntropyLoss ignore_index: <s>, </s> and padding of token heads
+IGNORE = -100  # no loss: <s>, </s>, padding, and tokens of entities a corpus types otherwise
 CHECKPOINT = "checkpoint"
 FINAL = "final"
 
@@ -43,21 +43,29 @@ class TrainConfig:
 
 @dataclass(frozen=True, slots=True)
 class Feature:
-    """Model input with its target: one label per token (token heads) or one label."""
+    """Model input with its target: one label per token (token heads) or one label.
+
+    open_tags: labels a token labelled 0 (O) may also have, because its corpus does not annotate
+    them (an unannotated type is unknown there, not absent): the loss counts any of them as right.
+    """
 
     input_ids: list[int]
     labels: list[int] | int
+    open_tags: tuple[int, ...] = ()
 
 
 def read_sources(
     sources: Iterable[str], load: Callable[[str, str, Path], list[T]], data_dir: Path, seed: int
 ) -> list[T]:
-    """`name:split[:cap]` items → examples from `load`; a cap keeps a seeded random sample."""
+    """`name:split[:cap]` items → examples from `load`; a cap N keeps a seeded random sample of
+    N, a cap xN repeats the split N times (a corpus that should weigh more)."""
     examples: list[T] = []
     for source in sources:
         name, split, *cap = source.split(":")
         items = load(name, split, data_dir)
-        if cap and len(items) > int(cap[0]):
+        if cap and cap[0].startswith("x"):
+            items = items * int(cap[0][1:])
+        elif cap and len(items) > int(cap[0]):
             items = random.Random(seed).sample(items, int(cap[0]))
         examples += items
     return examples
@@ -92,6 +100,36 @@ def collate(batch: Sequence[Feature], pad_id: int) -> tuple[torch.Tensor, ...]:
     return ids, mask, labels
 
 
+def open_mask(batch: Sequence[Feature], n_labels: int) -> torch.Tensor:
+    """(rows, labels) bool: the open tags of each row's feature."""
+    mask = torch.zeros(len(batch), n_labels, dtype=torch.bool)
+    for row, f in enumerate(batch):
+        mask[row, list(f.open_tags)] = True
+    return mask
+
+
+def partial_nll(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    open_tags: torch.Tensor,
+    weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Cross-entropy where an O token (label 0) of a row with open tags is right as any of them:
+    −log of the probability of the allowed set. Without open tags it is plain cross-entropy.
+
+    logits (rows, [tokens,] labels); labels (rows[, tokens]) with IGNORE; open_tags (rows, labels).
+    """
+    if labels.dim() == 1:
+        logits, labels = logits[:, None], labels[:, None]
+    valid = labels != IGNORE
+    target = labels.clamp(min=0)
+    allowed = nn.functional.one_hot(target, logits.size(-1)).bool()
+    allowed |= (target == 0)[..., None] & open_tags[:, None, :]
+    loss = logits.logsumexp(-1) - logits.masked_fill(~allowed, float("-inf")).logsumexp(-1)
+    weight = valid.float() if weights is None else weights[target] * valid
+    return (loss * weight).sum() / weight.sum().clamp(min=1e-9)
+
+
 def label_weights(items: Sequence[Feature], n_labels: int) -> torch.Tensor:
     """Rare labels weigh more, by the square root of how much rarer than the commonest: a
     head trained on mostly-neutral data then still learns to say favor and against, without
@@ -113,7 +151,8 @@ def train_head(
     resume: bool = False,
     run_info: dict | None = None,
 ) -> Path:
-    """Train a head on features; checkpoints go to out/checkpoint, the head to out/final."""
+    """Train a head on features; checkpoints go to out/checkpoint, the head at the end of each
+    whole epoch to out/epoch-N and the result to out/final."""
     torch.manual_seed(config.seed)
     epoch_batches = length_batches(items, config.batch_tokens, random.Random(config.seed))
     total = max(1, int(len(epoch_batches) * config.epochs))
@@ -139,14 +178,17 @@ def train_head(
     (out / "train_config.json").write_text(json.dumps(info, indent=2) + "\n")
 
     weights = label_weights(items, len(head.labels)) if config.balance else None
-    loss_fn = nn.CrossEntropyLoss(weight=weights, ignore_index=IGNORE)
+    lower = frozen_states(model, items, pad_id, config.batch_tokens)
     model.train()
     started, seen_tokens = time.perf_counter(), 0
     progress = tqdm(total=total, initial=step, unit="batch", desc=head.task, dynamic_ncols=True)
     while step < total:
-        ids, mask, labels = collate([items[i] for i in schedule[step]], pad_id)
-        logits = model(ids, mask)
-        loss = loss_fn(logits.view(-1, logits.size(-1)), labels.view(-1))
+        batch = schedule[step]
+        ids, mask, labels = collate([items[i] for i in batch], pad_id)
+        hidden = pad_states([lower[i] for i in batch], ids.shape[1])
+        logits = model.upper(hidden, mask)
+        opened = open_mask([items[i] for i in batch], len(head.labels))
+        loss = partial_nll(logits, labels, opened, weights)
         loss.backward()
         nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
@@ -159,10 +201,45 @@ def train_head(
         progress.update()
         if step % config.checkpoint_every == 0 or step == total:
             _save_checkpoint(checkpoint, model, optimizer, scheduler, step)
+        if step % len(epoch_batches) == 0 and step < total:
+            _save_head(model, out / f"epoch-{step // len(epoch_batches)}", step, config.seed)
     progress.close()
-    model.config.version = f"{time.strftime('%Y-%m-%d')}-batches{total}-seed{config.seed}"
-    model.save(out / FINAL)
-    return out / FINAL
+    return _save_head(model, out / FINAL, total, config.seed)
+
+
+def frozen_states(
+    model: E5Classifier, items: Sequence[Feature], pad_id: int, batch_tokens: int
+) -> list[torch.Tensor]:
+    """Each item's hidden states below the first adapted layer, computed once for the run (and
+    once for repeated inputs): those layers never change, so an epoch costs only the layers
+    that train."""
+    first = {tuple(item.input_ids): i for i, item in reversed(list(enumerate(items)))}
+    unique = [items[i] for i in sorted(first.values())]
+    computed: dict[tuple[int, ...], torch.Tensor] = {}
+    model.eval()
+    with torch.inference_mode():
+        batches = length_batches(unique, 4 * batch_tokens, random.Random(0))
+        for batch in tqdm(batches, desc="frozen layers", unit="batch", dynamic_ncols=True):
+            ids, mask, _ = collate([unique[i] for i in batch], pad_id)
+            hidden = model.lower(ids, mask)
+            for row, i in enumerate(batch):
+                ids_i = unique[i].input_ids
+                computed[tuple(ids_i)] = hidden[row, : len(ids_i)].clone()
+    return [computed[tuple(item.input_ids)] for item in items]
+
+
+def pad_states(states: Sequence[torch.Tensor], length: int) -> torch.Tensor:
+    """(rows, length, hidden) with zeros after each row's tokens (masked out anyway)."""
+    padded = torch.zeros(len(states), length, states[0].shape[-1])
+    for row, state in enumerate(states):
+        padded[row, : len(state)] = state
+    return padded
+
+
+def _save_head(model: E5Classifier, folder: Path, batches: int, seed: int) -> Path:
+    model.config.version = f"{time.strftime('%Y-%m-%d')}-batches{batches}-seed{seed}"
+    model.save(folder)
+    return folder
 
 
 def _save_checkpoint(

@@ -1,7 +1,9 @@
 """Training and evaluation of the e5 NER head (`pipeline train ner`, `pipeline eval ner`).
 
-Budget-minded for CPUs: the base (embeddings included) is frozen and so are its lower layers;
-sentences are bucketed by length with dynamic padding; checkpoints make a run resumable.
+Budget-minded for CPUs: the base (embeddings included) is frozen and so are its lower layers,
+whose outputs are computed once per run; windows are bucketed by length with dynamic padding;
+checkpoints make a run resumable. The model is trained on the windows serving reads: each
+sentence of a text, cut at WINDOW_TOKENS.
 """
 
 from __future__ import annotations
@@ -13,15 +15,24 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from pipeline.contracts import entity_labels
+from pipeline.nlp.canonical import name_key
 from pipeline.nlp.e5.head_config import HeadConfig
-from pipeline.nlp.e5.ner import WINDOW_TOKENS, E5EntityRecognizer, core_offsets
+from pipeline.nlp.e5.ner import E5EntityRecognizer, windows
 from pipeline.nlp.e5.tokens import E5Tokenizer, load_serving_tokenizer
-from pipeline.nlp.spans import bio_tags
+from pipeline.nlp.spans import bio_tags, consistent_labels
 from pipeline.train.loop import IGNORE, Feature, TrainConfig, train_head
 from pipeline.train.ner_data import NerExample
 
+# The SlavicNER topic the shipped head never saw; the others train it.
+HELD_OUT_TOPIC = "nord_stream"
 # Held out from training: each corpus's test set and one SlavicNER topic.
-EVAL_SOURCES = ("ner-uk:test", "factrueval:test", "conll2003:test", "slavicner:test")
+EVAL_SOURCES = (
+    f"slavicner:{HELD_OUT_TOPIC}",
+    "ner-uk:test",
+    "factrueval:test",
+    "conll2003:test",
+)
 
 
 @dataclass
@@ -30,16 +41,13 @@ class NerTrainConfig(TrainConfig):
 
     sources: list[str] = field(
         default_factory=lambda: [
+            *(f"slavicner:{t}:x2" for t in ("asia_bibi", "brexit", "covid-19", "ryanair")),
             "ner-uk:train",
             "factrueval:dev",
-            "slavicner:train",
-            "conll2003:train",
-            "panx:train-uk:8000",
-            "panx:train-ru:8000",
-            "panx:train-en:4000",
+            "conll2003:train:8000",
         ]
     )
-    labels: list[str] = field(default_factory=lambda: ["PER", "ORG", "LOC"])
+    labels: list[str] = field(default_factory=lambda: list(entity_labels()))
 
 
 def token_labels(
@@ -60,33 +68,24 @@ def token_labels(
 
 
 def features(
-    examples: Sequence[NerExample],
-    tokenizer: E5Tokenizer,
-    tags: Sequence[str],
-    max_tokens: int = WINDOW_TOKENS,
+    examples: Sequence[NerExample], tokenizer: E5Tokenizer, tags: Sequence[str]
 ) -> list[Feature]:
+    """One feature per serving window of each example: BIO targets, no loss on masked spans,
+    and the corpus's unannotated labels open at its O tokens."""
     tag_ids = {tag: i for i, tag in enumerate(tags)}
     known = {tag.split("-", 1)[-1] for tag in tags}
-    encoded = tokenizer(
-        [e.text for e in examples],
-        add_special_tokens=False,
-        return_offsets_mapping=True,
-        return_attention_mask=False,
-        truncation=True,
-        max_length=max_tokens,
-    )
     result = []
-    for example, ids, offsets in zip(
-        examples, encoded["input_ids"], encoded["offset_mapping"], strict=True
-    ):
+    for window in windows(tokenizer, [e.text for e in examples]):
+        example = examples[window.text_index]
         spans = [s for s in example.spans if s[2] in known]
-        labels = token_labels(core_offsets(example.text, offsets, 0), spans, tag_ids)
-        result.append(
-            Feature(
-                [tokenizer.cls_token_id, *ids, tokenizer.sep_token_id],
-                [IGNORE, *labels, IGNORE],
+        labels = [
+            IGNORE if any(s < end and start < e for s, e in example.masked) else label
+            for label, (start, end) in zip(
+                token_labels(window.offsets, spans, tag_ids), window.offsets, strict=True
             )
-        )
+        ]
+        open_tags = tuple(i for tag, i in tag_ids.items() if tag[2:] in example.unannotated)
+        result.append(Feature(window.input_ids, [IGNORE, *labels, IGNORE], open_tags))
     return result
 
 
@@ -145,14 +144,29 @@ def evaluate_ner(
     labels: Sequence[str],
     backend: str = "torch",
     batch: int = 256,
-) -> dict[str, dict[str, float]]:
-    """Scores of the full inference path (sentences, windows, word snapping) on examples."""
+) -> dict:
+    """Scores of the full inference path (sentences, windows, word snapping, one label per name
+    in a text) on examples: per label and micro, per language, and micro without the
+    document-level label consistency (what it adds)."""
     recognizer = E5EntityRecognizer(head_dir, backend=backend)
-    predicted = []
+    raw, consistent = [], []
     for i in tqdm(range(0, len(examples), batch), desc="eval", unit="batch", dynamic_ncols=True):
-        texts = [e.text for e in examples[i : i + batch]]
-        predicted += [
-            [(s.start, s.end, s.label) for s in spans] for spans in recognizer.predict(texts)
-        ]
+        chunk = examples[i : i + batch]
+        for example, spans in zip(chunk, recognizer.predict([e.text for e in chunk]), strict=True):
+            raw.append([(s.start, s.end, s.label) for s in spans])
+            keys = [name_key(example.text[s.start : s.end], example.lang) for s in spans]
+            labels_ = consistent_labels([s.label for s in spans], [s.score for s in spans], keys)
+            consistent.append([(s.start, s.end, lb) for s, lb in zip(spans, labels_, strict=True)])
     gold = [[s for s in e.spans if s[2] in labels] for e in examples]
-    return span_scores(gold, predicted)
+    by_language = {
+        lang: span_scores(
+            [g for g, e in zip(gold, examples, strict=True) if e.lang == lang],
+            [p for p, e in zip(consistent, examples, strict=True) if e.lang == lang],
+        )
+        for lang in sorted({e.lang for e in examples})
+    }
+    return {
+        **span_scores(gold, consistent),
+        "by_language": by_language,
+        "micro_without_consistency": span_scores(gold, raw)["micro"],
+    }

@@ -1,34 +1,39 @@
-"""Readers for the labelled NER corpora in ../shared/data, flattened to one sentence-level type.
+"""Readers for the labelled NER corpora in ../shared/data, mapped onto the BSNLP guidelines.
 
-Every corpus ends up as `NerExample`s with character spans over the six `LABELS`, so training and
-evaluation code never sees a corpus-specific format. The data stay outside the project: pass the
-folder (``../shared/data`` in CI) as `data_dir`.
+Every corpus ends up as `NerExample`s with character spans over the five `LABELS` (PER, ORG, LOC,
+EVT, PRO: the entity schema's), so training and evaluation code never sees a corpus-specific
+format. Where a corpus's convention disagrees with the guidelines the example says so instead of
+teaching the disagreement: an entity typed otherwise (CoNLL's MISC: nationalities are PER, events
+EVT, products PRO) is `masked`, and a type the corpus never annotates is `unannotated` (its tokens
+may be that type). The data stay outside the project: pass the folder (``../shared/data`` in CI)
+as `data_dir`.
 """
 
 from __future__ import annotations
 
 import logging
-from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.nlp.text import sentences
+from pipeline.contracts import entity_labels
 
 log = logging.getLogger(__name__)
 
-LABELS = ("PER", "ORG", "LOC", "MISC", "EVT", "PRO")
+LABELS = entity_labels()
+MASKED = "?"  # a corpus type that maps onto no single label: its tokens are left out of the loss
 
-# ner-uk v2.0 types -> LABELS; None drops the entity (its tokens become O). ART (works, products,
-# awards) is the CoNLL sense of MISC. DOC is mostly descriptive (a board's decision, a contract
-# and its date), JOB is a role, the rest are dates and quantities: none is a named entity here.
+# ner-uk v2.0 types -> LABELS; None drops the entity (its tokens become O). ART is works and
+# media titles (Вісник державних закупівель, Біблія): PRO. MISC mixes events (Різдво, Друга
+# світова війна), nationalities and common nouns, DOC laws and decrees: masked. JOB is a role,
+# the rest are dates and quantities: not named entities.
 NER_UK_LABELS: dict[str, str | None] = {
     "PERS": "PER",
     "ORG": "ORG",
     "LOC": "LOC",
-    "MISC": "MISC",
-    "ART": "MISC",
-    "DOC": None,
+    "MISC": MASKED,
+    "ART": "PRO",
+    "DOC": MASKED,
     "JOB": None,
     "DATE": None,
     "TIME": None,
@@ -37,16 +42,37 @@ NER_UK_LABELS: dict[str, str | None] = {
     "PCT": None,
     "QUANT": None,
 }
-# factRuEval object types -> LABELS; other types (Project, Facility) are skipped.
+# factRuEval object types -> LABELS; other types (Project, Facility) are masked. It annotates
+# neither events nor products.
 FACTRUEVAL_LABELS = {"Person": "PER", "Org": "ORG", "Location": "LOC", "LocOrg": "LOC"}
+FACTRUEVAL_UNANNOTATED = ("EVT", "PRO")
 # factRuEval span types that name (the others describe: org_descr, job, geo_adj, ...). An object
 # without one ("the company", "Russian") is a mention but not a named entity, as in ner-uk.
 _NAMING = frozenset(
     {"name", "surname", "patronymic", "nickname", "org_name", "loc_name", "prj_name"}
 )
-_IDENTITY = {label: label for label in LABELS}
+# The spans that name an object of each mapped type: an entity is read by these alone, without
+# its descriptors (компании «Роснефть» → «Роснефть»), as the BSNLP guidelines mark names.
+_OWN_NAMES = {
+    "Person": frozenset({"name", "surname", "patronymic", "nickname"}),
+    "Org": frozenset({"org_name"}),
+    "Location": frozenset({"loc_name"}),
+    "LocOrg": frozenset({"loc_name"}),
+}
+# CoNLL-2003 and PAN-X: MISC (CoNLL) is nationalities, events and works together.
+_CONLL_LABELS = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "MISC": MASKED}
+PANX_UNANNOTATED = ("EVT", "PRO")
 
-SLAVICNER_TEST_TOPIC = "nord_stream"
+# SlavicNER's topics, the withheld ones included: each is read where its folder exists.
+SLAVICNER_TOPICS = (
+    "asia_bibi",
+    "brexit",
+    "covid-19",
+    "nord_stream",
+    "ryanair",
+    "us_election_2020",
+    "russia_-_ukraine_war",
+)
 SLAVICNER_LANGS = ("uk", "ru")
 PANX_LANGS = ("uk", "ru", "en")
 _CONLL_FILES = {"train": "train", "dev": "val", "test": "test"}
@@ -54,7 +80,7 @@ _CONLL_FILES = {"train": "train", "dev": "val", "test": "test"}
 DATASETS: dict[str, tuple[str, ...]] = {
     "ner-uk": ("train", "test"),
     "factrueval": ("dev", "test"),
-    "slavicner": ("train", "test"),
+    "slavicner": SLAVICNER_TOPICS,
     "conll2003": tuple(_CONLL_FILES),
     "panx": tuple(f"{split}-{lang}" for split in ("train", "dev") for lang in PANX_LANGS),
 }
@@ -64,12 +90,16 @@ Span = tuple[int, int, str]
 
 @dataclass(frozen=True, slots=True)
 class NerExample:
-    """One sentence with its flat entity spans: [start, end) str offsets, sorted, disjoint."""
+    """A sentence (or a whole document) with its flat entity spans: [start, end) str offsets,
+    sorted, disjoint. `masked`: spans the corpus types otherwise than the guidelines (no loss on
+    their tokens); `unannotated`: labels the corpus never annotates (its O may be one of them)."""
 
     text: str
     spans: tuple[Span, ...]
     lang: str
     source: str
+    masked: tuple[tuple[int, int], ...] = ()
+    unannotated: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         previous_end = 0
@@ -77,6 +107,8 @@ class NerExample:
             if not previous_end <= start < end <= len(self.text) or label not in LABELS:
                 raise ValueError(f"bad span {(start, end, label)} in {self.source} example")
             previous_end = end
+        if not set(self.unannotated) <= set(LABELS):
+            raise ValueError(f"unknown labels {self.unannotated} in {self.source} example")
 
 
 def load(name: str, split: str, data_dir: Path) -> list[NerExample]:
@@ -128,6 +160,7 @@ def _from_tagged(
     lang: str,
     source: str,
     clean: Callable[[str], str] = str,
+    unannotated: tuple[str, ...] = (),
 ) -> list[NerExample]:
     """Examples from a token file: tokens joined by single spaces, entities mapped by `labels`."""
     examples = []
@@ -137,13 +170,22 @@ def _from_tagged(
         for token in tokens:
             starts.append(offset)
             offset += len(token) + 1
-        spans = tuple(
+        found = [
             (starts[first], starts[last - 1] + len(tokens[last - 1]), label)
             for first, last, kind in iob_spans(tags)
             if (label := labels[kind]) is not None
-        )
-        examples.append(NerExample(" ".join(tokens), spans, lang, source))
+        ]
+        examples.append(_example(" ".join(tokens), found, lang, source, unannotated))
     return examples
+
+
+def _example(
+    text: str, found: Sequence[Span], lang: str, source: str, unannotated: tuple[str, ...] = ()
+) -> NerExample:
+    """An example whose MASKED spans go to `masked`; the others must be disjoint already."""
+    spans = tuple(s for s in found if s[2] != MASKED)
+    masked = tuple((s[0], s[1]) for s in found if s[2] == MASKED)
+    return NerExample(text, spans, lang, source, masked, unannotated)
 
 
 def _load_ner_uk(split: str, data_dir: Path) -> list[NerExample]:
@@ -153,7 +195,7 @@ def _load_ner_uk(split: str, data_dir: Path) -> list[NerExample]:
 
 def _load_conll2003(split: str, data_dir: Path) -> list[NerExample]:
     path = data_dir / "wikineural-repo" / "data" / "conll" / "en" / f"{_CONLL_FILES[split]}.conllu"
-    return _from_tagged(path, _IDENTITY, "en", "conll2003")
+    return _from_tagged(path, _CONLL_LABELS, "en", "conll2003")
 
 
 def _load_panx(split: str, data_dir: Path) -> list[NerExample]:
@@ -164,19 +206,20 @@ def _load_panx(split: str, data_dir: Path) -> list[NerExample]:
     def clean(token: str) -> str:
         return token[len(prefix) :] if token.startswith(prefix) and token != prefix else token
 
-    return _from_tagged(path, _IDENTITY, lang, "panx", clean)
+    return _from_tagged(path, _CONLL_LABELS, lang, "panx", clean, PANX_UNANNOTATED)
 
 
 # --- shared by the offset formats ---
 
 
 def flatten(spans: Sequence[Span]) -> tuple[list[Span], int]:
-    """Disjoint spans, sorted, and how many were dropped: the longest wins, then the first listed.
+    """Disjoint spans, sorted, and how many were dropped: the longest wins, then a labelled one
+    over a masked one, then the first listed.
 
     Keeping the outer span of a nested pair keeps the full name ("Trinidad and Tobago").
     """
     kept: list[Span] = []
-    for span in sorted(spans, key=lambda s: s[0] - s[1]):
+    for span in sorted(spans, key=lambda s: (s[0] - s[1], s[2] == MASKED)):
         if all(span[1] <= other[0] or other[1] <= span[0] for other in kept):
             kept.append(span)
     return sorted(kept), len(spans) - len(kept)
@@ -215,25 +258,30 @@ def _factrueval_document(base: Path) -> tuple[list[NerExample], int]:
     spans = _factrueval_spans(base.with_suffix(".spans"))
     found: list[list[Span]] = [[] for _ in sentences_]
     for object_type, span_ids in _factrueval_objects(base.with_suffix(".objects")):
-        parts = [spans[span_id] for span_id in span_ids]
-        if object_type not in FACTRUEVAL_LABELS or all(p.kind not in _NAMING for p in parts):
+        parts = [spans[i] for i in span_ids]
+        label = FACTRUEVAL_LABELS.get(object_type, MASKED)
+        naming = [p for p in parts if p.kind in _OWN_NAMES.get(object_type, ())]
+        if not naming:  # named by something else (Мэрия Твери): masked, or not named at all
+            naming, label = [p for p in parts if p.kind in _NAMING], MASKED
+        if not naming:
             continue
-        indices = {where[token_id][0] for part in parts for token_id in part.token_ids}
+        indices = {where[token_id][0] for part in naming for token_id in part.token_ids}
         if len(indices) != 1:
             raise ValueError(f"{base}: an object crosses sentences")
         index = indices.pop()
         tokens = sentences_[index]
-        positioned = [(p.kind, [where[t][1] for t in p.token_ids]) for p in parts]
-        first, last = _object_extent([token for _, _, token in tokens], positioned)
+        positions = [where[t][1] for part in naming for t in part.token_ids]
+        first, last = _balance_quotes(
+            [token for _, _, token in tokens], min(positions), max(positions) + 1
+        )
         offset = tokens[0][0]
-        label = FACTRUEVAL_LABELS[object_type]
         found[index].append((tokens[first][0] - offset, tokens[last - 1][1] - offset, label))
     examples, dropped = [], 0
     for tokens, spans_found in zip(sentences_, found, strict=True):
         kept, n_dropped = flatten(spans_found)
         dropped += n_dropped
         sentence = text[tokens[0][0] : tokens[-1][1]]
-        examples.append(NerExample(sentence, tuple(kept), "ru", "factrueval"))
+        examples.append(_example(sentence, kept, "ru", "factrueval", FACTRUEVAL_UNANNOTATED))
     return examples, dropped
 
 
@@ -274,23 +322,8 @@ _OPENING_QUOTES = frozenset("«„")
 _CLOSING_QUOTES = frozenset("»“")
 
 
-def _object_extent(words: Sequence[str], parts: list[tuple[str, list[int]]]) -> tuple[int, int]:
-    """Token range [first, last) of an object: from its first to its last span.
-
-    A descriptor shared by coordinated names ("the Ohio and Utah states") would make that
-    range swallow the other names, so when words not in the object lie inside it, only the naming
-    spans count. Then a quote left open or closed inside the range takes its partner along.
-    """
-    inside = {i for _, positions in parts for i in positions}
-    if any(
-        i not in inside and any(ch.isalnum() for ch in words[i])
-        for i in range(min(inside), max(inside))
-    ):
-        inside = {i for kind, positions in parts if kind in _NAMING for i in positions}
-    return _balance_quotes(words, min(inside), max(inside) + 1)
-
-
 def _balance_quotes(words: Sequence[str], first: int, last: int) -> tuple[int, int]:
+    """Token range [first, last) widened by a quote opened or closed inside it."""
     inner = words[first:last]
     opened = sum(w in _OPENING_QUOTES for w in inner) - sum(w in _CLOSING_QUOTES for w in inner)
     straight_odd = inner.count('"') % 2 == 1
@@ -303,39 +336,27 @@ def _balance_quotes(words: Sequence[str], first: int, last: int) -> tuple[int, i
     return first, last
 
 
-# --- SlavicNER: documents with char-offset annotations, split into sentences here ---
+# --- SlavicNER: documents with char-offset annotations, read whole ---
 
 
-def _load_slavicner(split: str, data_dir: Path) -> list[NerExample]:
+def _load_slavicner(topic: str, data_dir: Path) -> list[NerExample]:
+    """Every document of one topic, uk and ru: the model reads documents as serving does."""
     root = data_dir / "slavicner"
-    topics = sorted(p.name for p in (root / "ner").iterdir() if p.is_dir())
-    chosen = [t for t in topics if (t == SLAVICNER_TEST_TOPIC) == (split == "test")]
-    examples, losses = [], [0, 0, 0, 0]
-    for topic in chosen:
-        for lang in SLAVICNER_LANGS:
-            for tsv in sorted((root / "ner" / topic / lang).glob("*.tsv")):
-                raw = root / "raw" / topic / lang / f"{tsv.stem}.txt"
-                doc = _slavicner_document(tsv, raw, lang, f"slavicner/{topic}")
-                examples += doc.examples
-                losses = [a + b for a, b in zip(losses, doc.losses, strict=True)]
-    log.info(
-        "slavicner/%s: %d entities cross a sentence boundary: %d sentences with %d entities "
-        "dropped; %d nested entities dropped",
-        split,
-        *losses,
-    )
+    examples, nested = [], 0
+    for lang in SLAVICNER_LANGS:
+        for tsv in sorted((root / "ner" / topic / lang).glob("*.tsv")):
+            raw = root / "raw" / topic / lang / f"{tsv.stem}.txt"
+            example, n_nested = _slavicner_document(tsv, raw, lang, f"slavicner/{topic}")
+            examples.append(example)
+            nested += n_nested
+    if not examples:
+        raise FileNotFoundError(f"no SlavicNER documents of topic {topic!r} under {root}")
+    log.info("slavicner/%s: %d nested entities dropped", topic, nested)
     return examples
 
 
-@dataclass(frozen=True, slots=True)
-class _Document:
-    examples: list[NerExample]
-    # entities crossing a boundary, sentences dropped, entities in them, nested entities dropped
-    losses: tuple[int, int, int, int]
-
-
-def _slavicner_document(tsv: Path, raw: Path, lang: str, source: str) -> _Document:
-    """Sentences of one document with their re-based spans; drops sentences an entity crosses."""
+def _slavicner_document(tsv: Path, raw: Path, lang: str, source: str) -> tuple[NerExample, int]:
+    """One document with its outermost entities, and how many nested ones were dropped."""
     text = _read_exact(raw)
     annotated = []
     for line in _read_exact(tsv).splitlines():
@@ -345,27 +366,7 @@ def _slavicner_document(tsv: Path, raw: Path, lang: str, source: str) -> _Docume
                 raise ValueError(f"{tsv}: offsets {start}-{end} do not match {surface!r}")
             annotated.append((int(start), int(end), label))
     entities, nested = flatten(annotated)
-    bounds = sentences(text)
-    starts = [start for start, _ in bounds]
-    inner: list[list[Span]] = [[] for _ in bounds]
-    crossed: set[int] = set()
-    n_crossing = 0
-    for start, end, label in entities:
-        first = max(bisect_right(starts, start) - 1, 0)
-        last = max(bisect_right(starts, end - 1) - 1, 0)
-        sentence_start, sentence_end = bounds[first]
-        if first == last and sentence_start <= start and end <= sentence_end:
-            inner[first].append((start - sentence_start, end - sentence_start, label))
-        else:
-            crossed.update(range(first, last + 1))
-            n_crossing += 1
-    examples = [
-        NerExample(text[start:end], tuple(spans), lang, source)
-        for i, ((start, end), spans) in enumerate(zip(bounds, inner, strict=True))
-        if i not in crossed
-    ]
-    lost = n_crossing + sum(len(inner[i]) for i in crossed)
-    return _Document(examples, (n_crossing, len(crossed), lost, nested))
+    return NerExample(text, tuple(entities), lang, source), nested
 
 
 _READERS: dict[str, Callable[[str, Path], list[NerExample]]] = {

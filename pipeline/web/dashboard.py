@@ -13,6 +13,7 @@ from typing import Any
 import faust
 from faust.web import Blueprint, Request, Response, View
 
+from pipeline.contracts import entity_labels
 from pipeline.monitor.activity import SAMPLE_S, Activity
 from pipeline.monitor.entities import recent, top_entities
 from pipeline.web.views import readiness
@@ -25,6 +26,7 @@ def snapshot(app: faust.App, activity: Activity, mentions: Any) -> dict[str, Any
     return {
         "app": app.conf.id,
         "sample_s": SAMPLE_S,
+        "labels": entity_labels(),
         "readiness": readiness(app, activity),
         "totals": dict(activity.totals),
         "history": list(activity.history),

@@ -10,12 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.nlp.e5.model import load_tokenizer
+from pipeline.contracts import entity_labels
+from pipeline.nlp.e5.model import E5Classifier, load_tokenizer
 from pipeline.nlp.e5.ner import E5EntityRecognizer
 from pipeline.nlp.e5.tokens import load_serving_tokenizer
 from pipeline.nlp.spans import bio_tags
-from pipeline.train.loop import IGNORE, Feature, label_weights, length_batches
+from pipeline.train.loop import (
+    IGNORE,
+    Feature,
+    collate,
+    frozen_states,
+    label_weights,
+    length_batches,
+    partial_nll,
+)
 from pipeline.train.ner import NerTrainConfig, features, span_scores, token_labels, train_ner
+from pipeline.train.ner_data import NerExample
 from tests.synthetic import NER_EXAMPLES
 
 TAGS = bio_tags(["PER", "ORG", "LOC"])
@@ -72,7 +82,7 @@ def test_training_saves_a_small_head_that_loads_and_predicts_whole_words(
         assert 0 <= span.start < span.end <= len(text)
         assert not (span.start > 0 and text[span.start - 1].isalnum())
         assert not (span.end < len(text) and text[span.end].isalnum())
-        assert span.label in {"PER", "ORG", "LOC"} and 0 < span.score <= 1
+        assert span.label in entity_labels() and 0 < span.score <= 1
 
 
 def test_training_resumes_from_its_checkpoint(e5_ner_head: Path) -> None:
@@ -118,3 +128,50 @@ def test_a_further_pass_may_adapt_more_layers_but_not_fewer(
 def test_label_weights_favour_rare_labels_by_the_square_root() -> None:
     items = [Feature([5, 6, 7], [IGNORE, 0, IGNORE])] * 8 + [Feature([5, 6], [2, IGNORE])] * 2
     assert label_weights(items, 3).tolist() == pytest.approx([1.0, 8.0**0.5, 2.0])
+
+
+def test_features_leave_masked_spans_out_and_open_unannotated_labels() -> None:
+    tags = bio_tags(["PER", "ORG", "LOC", "EVT", "PRO"])
+    text = "Acme said German Bank"
+    spans = ((0, 4, "ORG"),)
+    example = NerExample(text, spans, "en", "t", masked=((10, 16),), unannotated=("EVT",))
+    (feature,) = features([example], load_serving_tokenizer(), tags)
+    tokens = load_tokenizer().convert_ids_to_tokens(feature.input_ids)[1:-1]
+    labelled = dict(zip(tokens, feature.labels[1:-1], strict=True))
+    assert labelled["▁German"] == IGNORE and tags[labelled["▁said"]] == "O"
+    assert tags[labelled["▁Ac"]] == "B-ORG"
+    assert [tags[i] for i in feature.open_tags] == ["B-EVT", "I-EVT"]
+
+
+def test_partial_nll_counts_an_open_label_as_right_at_o_tokens() -> None:
+    import torch
+
+    logits = torch.tensor([[[0.0, 4.0, 0.0], [3.0, 0.0, 0.0]]])  # token 0 looks like tag 1
+    labels = torch.tensor([[0, IGNORE]])
+    closed = partial_nll(logits, labels, torch.tensor([[False, False, False]]))
+    expected = torch.nn.functional.cross_entropy(logits[0], labels[0], ignore_index=IGNORE)
+    assert closed == pytest.approx(expected.item(), rel=1e-5)
+    opened = partial_nll(logits, labels, torch.tensor([[False, True, False]]))
+    assert opened < 0.05 < closed  # O or tag 1: either is right where tag 1 is not annotated
+    weighted = partial_nll(logits, labels, torch.zeros(1, 3, dtype=torch.bool), torch.ones(3) * 2)
+    assert weighted == pytest.approx(closed.item(), rel=1e-5)  # weights are normalised
+    sequence = partial_nll(logits[:, 0], torch.tensor([1]), torch.zeros(1, 3, dtype=torch.bool))
+    expected_sequence = torch.nn.functional.cross_entropy(logits[:, 0], torch.tensor([1]))
+    assert sequence == pytest.approx(expected_sequence.item(), rel=1e-5)
+
+
+def test_frozen_layers_cached_once_give_the_full_forward(e5_ner_head: Path) -> None:
+    import torch
+
+    model = E5Classifier.load(e5_ner_head).eval()
+    items = features(NER_EXAMPLES * 2, load_serving_tokenizer(), model.config.labels)
+    states = frozen_states(model, items, pad_id=1, batch_tokens=64)
+    assert states[0] is states[len(NER_EXAMPLES)]  # a repeated input is computed once
+    ids, mask, _ = collate(items[:3], pad_id=1)
+    padded = torch.zeros(3, ids.shape[1], states[0].shape[-1])
+    for row in range(3):
+        padded[row, : len(states[row])] = states[row]
+    with torch.inference_mode():
+        cached, full = model.upper(padded, mask), model(ids, mask)
+    real = mask.bool()  # padding positions differ (zeros vs <pad> states) and are never read
+    assert torch.allclose(cached[real], full[real], atol=1e-4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from pipeline.contracts import entity_events, read_inputs, schema_errors
 from pipeline.enrich import Enricher
 from pipeline.nlp import load_tagger
+from pipeline.nlp.types import Document, EntitySpan, ModelInfo
 from tests.fake_taggers import FakeTagger
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -150,3 +152,45 @@ def test_span_targets_are_judged_with_their_sentence(tiny_models: dict[str, Path
     assert (stance["target"], stance["target_type"]) == ("Astana", "span")
     assert (stance["start"], stance["end"]) == (start, start + 6)
     assert stance["evidence"] == [{"field": "body", "start": 19, "end": len(body)}]
+
+
+class ScriptedNer:
+    """A NER backend that finds, in each known text, the given (word, label, score) names."""
+
+    info = ModelInfo("ner", "scripted", "1")
+
+    def __init__(self, names: dict[str, list[tuple[str, str, float]]]) -> None:
+        self.names = names
+
+    def predict(self, texts: Sequence[str]) -> list[list[EntitySpan]]:
+        return [
+            sorted(
+                (
+                    EntitySpan(m.start(), m.end(), label, score)
+                    for word, label, score in self.names[text]
+                    for m in re.finditer(rf"\b{word}\b", text)
+                ),
+                key=lambda span: span.start,
+            )
+            for text in texts
+        ]
+
+
+def test_a_name_keeps_one_type_across_title_and_body_unless_a_mention_is_sure() -> None:
+    from pipeline.nlp.tagger import ModelTagger
+
+    title, body = "Брексіт і Мей", "Після Брексіту Мей поїхала."
+    ner = ScriptedNer(
+        {
+            title: [("Брексіт", "EVT", 0.97), ("Мей", "PER", 0.99)],
+            body: [("Брексіту", "ORG", 0.55), ("Мей", "ORG", 0.95)],
+        }
+    )
+    (tagging,) = ModelTagger(ner, None).tag([Document(title, body, "uk")])
+    found = [(e.span.field, e.text, e.label) for e in tagging.entities]
+    assert found == [
+        ("title", "Брексіт", "EVT"),
+        ("title", "Мей", "PER"),
+        ("body", "Брексіту", "EVT"),  # an unsure inflected form takes the title's type
+        ("body", "Мей", "ORG"),  # a sure mention keeps its own
+    ]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.nlp.spans import bio_paths, bio_tags, decode_bio, merge_spans, normalize_label
+from pipeline.nlp.spans import (
+    bio_paths,
+    bio_tags,
+    consistent_labels,
+    decode_bio,
+    merge_spans,
+    normalize_label,
+)
 from pipeline.nlp.types import EntitySpan
 
 
@@ -49,11 +56,17 @@ def test_merge_spans_joins_same_label_and_keeps_the_surer_of_a_conflict() -> Non
     assert merge_spans(spans) == [EntitySpan(0, 9, "LOC", 0.9), EntitySpan(22, 30, "PER", 0.6)]
 
 
-def test_normalize_label() -> None:
-    assert [normalize_label(x) for x in ("B-PERS", "I-ORG", "GPE", "LocOrg", "DATE")] == [
-        "PER",
-        "ORG",
-        "LOC",
-        "LOC",
-        None,
-    ]
+def test_normalize_label_maps_other_conventions_onto_the_bsnlp_types() -> None:
+    raw = ("B-PERS", "I-ORG", "GPE", "LocOrg", "DATE", "B-MISC", "NORP", "EVENT", "WORK_OF_ART")
+    assert [normalize_label(x) for x in raw] == [
+        "PER", "ORG", "LOC", "LOC", None, None, "PER", "EVT", "PRO",
+    ]  # fmt: skip
+
+
+def test_consistent_labels_give_one_name_one_type_unless_a_mention_is_sure() -> None:
+    labels = ["ORG", "LOC", "LOC", "PER", "LOC"]
+    scores = [0.95, 0.6, 0.92, 0.5, 0.8]
+    keys = ["мей", "мей", "лондон", "лондон", "київ"]
+    # мей: ORG 0.95 outweighs LOC 0.6; лондон: LOC 0.92 is sure, PER 0.5 is not
+    assert consistent_labels(labels, scores, keys) == ["ORG", "ORG", "LOC", "LOC", "LOC"]
+    assert consistent_labels(["PER", "ORG"], [0.95, 0.91], ["x", "x"]) == ["PER", "ORG"]

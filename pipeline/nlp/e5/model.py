@@ -48,6 +48,31 @@ class E5Classifier(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
+        return self._classify(hidden, attention_mask)
+
+    def lower(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Hidden states entering the first adapted layer. Nothing below it trains, so a
+        training run computes them once and feeds them to `upper` every epoch."""
+        bert = self.encoder.get_base_model()
+        hidden = bert.embeddings(input_ids=input_ids)
+        return self._layers(hidden, attention_mask, 0, self.config.first_adapted_layer)
+
+    def upper(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Logits from `lower`'s hidden states: `upper(lower(x)) == forward(x)`."""
+        n_layers = self.encoder.get_base_model().config.num_hidden_layers
+        first = self.config.first_adapted_layer
+        return self._classify(self._layers(hidden, attention_mask, first, n_layers), attention_mask)
+
+    def _layers(
+        self, hidden: torch.Tensor, attention_mask: torch.Tensor, first: int, last: int
+    ) -> torch.Tensor:
+        bert = self.encoder.get_base_model()
+        additive = bert.get_extended_attention_mask(attention_mask, attention_mask.shape)
+        for layer in bert.encoder.layer[first:last]:
+            hidden = layer(hidden, attention_mask=additive.to(hidden.dtype))[0]
+        return hidden
+
+    def _classify(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         if self.config.task == "sequence":
             hidden = mean_pool(hidden, attention_mask)
         return self.classifier(self.dropout(hidden))

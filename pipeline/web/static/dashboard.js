@@ -4,7 +4,6 @@
 
 const POLL_MS = 2000;
 const PALETTE = ["#2b6cb0", "#38a169", "#e53e3e", "#805ad5", "#dd6b20", "#319795", "#d53f8c", "#718096"];
-const LABEL_ORDER = ["PER", "ORG", "LOC", "MISC", "EVT", "PRO"];
 const STANCES = ["favor", "against", "neutral", "unjudged"];
 
 const charts = {};  // id → {plot, names}
@@ -114,9 +113,26 @@ function stanceStack(stance, total) {
   return stack;
 }
 
-function drawEntities(top) {
+// Entity types shown in the top list; the server names the types (schemas/entity.schema.json).
+const hiddenLabels = new Set();
+
+function drawLabelFilter(order) {
+  const box = document.getElementById("label-filter");
+  if (box.childElementCount === order.length) return;
+  box.replaceChildren(...order.map(label => {
+    const input = el("input", { type: "checkbox", value: label });
+    input.checked = !hiddenLabels.has(label);
+    input.addEventListener("change", () => {
+      if (input.checked) hiddenLabels.delete(label); else hiddenLabels.add(label);
+      drawEntities(window.dashboardState.data.top_entities, order);
+    });
+    return el("label", {}, input, el("span", { class: "label", text: label, style: { background: `var(--${label})` } }));
+  }));
+}
+
+function drawEntities(top, order) {
   const box = document.getElementById("entities");
-  const labels = Object.keys(top).sort((a, b) => LABEL_ORDER.indexOf(a) - LABEL_ORDER.indexOf(b));
+  const labels = order.filter(label => top[label] && !hiddenLabels.has(label));
   if (!labels.length) {
     box.replaceChildren(el("div", { class: "empty", text: "no entities in the last 15 minutes" }));
     return;
@@ -190,11 +206,12 @@ async function refresh() {
     drawHeader(data);
     drawCharts(data.history);
     drawLanguages(data.languages);
-    drawEntities(data.top_entities);
+    window.dashboardState.data = data;
+    drawLabelFilter(data.labels);
+    drawEntities(data.top_entities, data.labels);
     drawLatest(data.latest);
     problem.hidden = true;
     window.dashboardState.updates += 1;
-    window.dashboardState.data = data;
   } catch (error) {
     // The worker may be restarting: say so on the page and keep polling.
     window.dashboardState.errors += 1;

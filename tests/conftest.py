@@ -96,7 +96,7 @@ def e5_ner_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from pipeline.train.ner import NerTrainConfig, train_ner
     from tests.synthetic import NER_EXAMPLES
 
-    config = NerTrainConfig(epochs=3, batch_tokens=256, checkpoint_every=2)
+    config = NerTrainConfig(epochs=3, batch_tokens=256, checkpoint_every=2, lr=1e-3)
     return train_ner(config, NER_EXAMPLES * 2, tmp_path_factory.mktemp("ner"))
 
 

@@ -10,7 +10,6 @@ from pipeline.nlp.canonical import lemmas
 from pipeline.nlp.text import sentences
 from pipeline.nlp.types import FIELDS, Document, Entity, Span
 
-STANCE_LABELS = ("PER", "ORG", "LOC")  # entity types whose treatment is judged
 MAX_ENTITY_TARGETS = 16  # the most mentioned entities of an article
 MAX_EVIDENCE = 3  # sentences per target
 # What a model reads of the evidence: ~512 tokens. Text without sentence breaks (a list of
@@ -86,9 +85,8 @@ def stance_queries(
         return []
     queries = []
     mentions: dict[str, list[Span]] = {}
-    for ent in entities:
-        if ent.label in STANCE_LABELS:
-            mentions.setdefault(ent.canonical, []).append(ent.span)
+    for ent in entities:  # every type: stance toward Brexit or Sputnik V is news too
+        mentions.setdefault(ent.canonical, []).append(ent.span)
     ranked = sorted(mentions.items(), key=lambda item: -len(item[1]))[:MAX_ENTITY_TARGETS]
     for name, spans_of_name in ranked:
         evidence = [s for m in spans_of_name if (s := _containing(spans, m)) is not None]

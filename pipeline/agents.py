@@ -39,6 +39,7 @@ from pipeline.kafka.output import Output
 from pipeline.monitor import metrics
 from pipeline.monitor.activity import SAMPLE_S, Activity
 from pipeline.monitor.entities import mention_key
+from pipeline.monitor.watchdog import Watchdog
 from pipeline.web import dashboard, views
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,11 @@ log = logging.getLogger(__name__)
 executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tagger")
 SEND_RETRY_S = 2.0
 EXIT_UNEXPECTED = 70  # a bug in the agent: exit without committing, the supervisor restarts
+EXIT_STALLED = 75  # EX_TEMPFAIL: no progress for PIPELINE_STALL_EXIT_S; a restart resumes
 
-activity = Activity(settings.topic_articles)
+activity = Activity(
+    settings.topic_articles, Watchdog(settings.stall_ready_s, settings.stall_exit_s)
+)
 metrics.declare_outputs(
     t.get_topic_name()
     for t in (enriched_topic, entities_topic, dlq_topic, seen_ids.changelog_topic)
@@ -302,6 +306,24 @@ async def count_mentions(stream: StreamT) -> None:
 
 @app.timer(SAMPLE_S)
 async def sample_activity() -> None:
-    """One point of the dashboard's history; the lag of the input partitions this worker reads."""
+    """One point of the dashboard's history; the lag of the input partitions this worker reads;
+    the stall watchdog's look at their commits (it counts once the model is loaded)."""
     activity.sample(health.lag(app, settings.topic_articles))
+    now, watchdog = time.time(), activity.watchdog
+    if activity.model_ready:
+        watchdog.observe(now, *health.progress(app, settings.topic_articles))
+    else:
+        watchdog.reset(now)
+    metrics.STALLED_PARTITIONS.set(len(watchdog.stalled(now)))
+    metrics.LONGEST_STALL_SECONDS.set(round(watchdog.longest(now), 1))
     views.refresh_ready_gauge(app, activity)
+    if watchdog.must_exit(now):
+        log.critical(
+            "no commit for %.0f s on input partitions %s with messages waiting; exiting (status "
+            "%d) so that a supervisor restarts the worker",
+            watchdog.longest(now),
+            watchdog.stalled(now),
+            EXIT_STALLED,
+        )
+        logging.shutdown()
+        os._exit(EXIT_STALLED)

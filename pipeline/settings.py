@@ -81,6 +81,20 @@ class Settings:
         "seconds without heartbeats before Kafka gives a dead worker's partitions to others",
         float,
     )
+    stall_ready_s: float = _setting(
+        "STALL_READY_S",
+        "30",
+        "seconds an input partition with waiting messages may go without a commit before /ready "
+        "turns false (at least three times the slowest batch seen)",
+        float,
+    )
+    stall_exit_s: float = _setting(
+        "STALL_EXIT_S",
+        "300",
+        "seconds without a commit, messages waiting, before the worker exits (status 75) for its "
+        "supervisor to restart it",
+        float,
+    )
     max_entities: int = _setting(
         "MAX_ENTITIES", "1000", "entity mentions kept per article (the first; with a warning)", int
     )

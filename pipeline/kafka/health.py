@@ -29,3 +29,16 @@ def lag(app: faust.App, topic: str) -> dict[int, int]:
         if end is not None and position is not None:
             behind[partition] = max(0, end - position)
     return behind
+
+
+def progress(app: faust.App, topic: str) -> tuple[dict[int, int | None], dict[int, int]]:
+    """Committed offset of each assigned partition of `topic` (the group's, read at assignment
+    and moved by this worker's commits; None if the group never committed it), and each
+    partition's end offset: what the stall watchdog compares."""
+    consumer = app.consumer
+    committed = {
+        tp.partition: consumer._committed_offset.get(tp)
+        for tp in consumer.assignment()
+        if tp.topic == topic
+    }
+    return committed, dict(performance_metrics(app)["consumer"]["end_offsets"].get(topic, {}))

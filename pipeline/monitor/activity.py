@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.monitor import metrics
+from pipeline.monitor.watchdog import Watchdog
 
 SAMPLE_S = 2.0
 HISTORY_S = 15 * 60
@@ -67,8 +68,9 @@ def showcase(record: dict[str, Any]) -> dict[str, Any]:
 class Activity:
     """Counts and samples of what the enrich agent did; updated on the event loop only."""
 
-    def __init__(self, input_topic: str) -> None:
+    def __init__(self, input_topic: str, watchdog: Watchdog) -> None:
         self.input_topic = input_topic
+        self.watchdog = watchdog
         self.models: list[str] = []  # set once the tagger is loaded and warmed up
         self.batches = 0
         self.last_batch_at: float | None = None
@@ -99,6 +101,7 @@ class Activity:
         metrics.ARTICLES_CONSUMED.inc(size)
         metrics.BATCH_SIZE.observe(size)
         metrics.TAGGING_SECONDS.observe(tag_seconds)
+        self.watchdog.batch_took(tag_seconds)
         for timestamp, record in enriched:
             interval.languages[record["language"]] += 1
             metrics.ARTICLES_ENRICHED.labels(record["language"]).inc()

@@ -43,7 +43,18 @@ CONSUMER_LAG = Gauge(
     "Messages behind the end of each assigned input partition.",
     ["topic", "partition"],
 )
-READY = Gauge("pipeline_ready", "1 while /ready answers 200 (model loaded, broker, partitions).")
+STALLED_PARTITIONS = Gauge(
+    "pipeline_stalled_partitions",
+    "Input partitions with waiting messages and no commit for longer than the readiness limit.",
+)
+LONGEST_STALL_SECONDS = Gauge(
+    "pipeline_longest_stall_seconds",
+    "Seconds the least recently moving input partition with waiting messages has gone "
+    "without a commit.",
+)
+READY = Gauge(
+    "pipeline_ready", "1 while /ready answers 200 (model loaded, broker, partitions, no stall)."
+)
 RECORDS_SENT = Counter(
     "pipeline_records_sent", "Records the broker acknowledged, by output topic.", ["topic"]
 )

@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY
 
 from pipeline.monitor.activity import BODY_SHOWN, LATEST_KEPT, Activity, showcase
 from pipeline.monitor.entities import STEP_S, WINDOW_S, mention_key, recent, top_entities
+from pipeline.monitor.watchdog import Watchdog
 
 
 def enriched(article_id: str, language: str = "uk", body: str = "Київ і Львів.") -> dict[str, Any]:
@@ -41,7 +42,7 @@ def sample_value(name: str, **labels: str) -> float:
 
 
 def test_a_sample_turns_one_interval_into_rates_and_quantiles() -> None:
-    activity = Activity("articles")
+    activity = Activity("articles", Watchdog(30, 300))
     before = sample_value("pipeline_dead_letters_total", stage="decode", reason="json")
     activity.record_batch(
         size=4,
@@ -72,7 +73,7 @@ def test_a_sample_turns_one_interval_into_rates_and_quantiles() -> None:
 
 
 def test_latest_articles_are_bounded_and_newest_first() -> None:
-    activity = Activity("articles")
+    activity = Activity("articles", Watchdog(30, 300))
     for i in range(LATEST_KEPT + 3):
         activity.record_batch(1, 0.1, [(None, enriched(f"a{i}"))], [])
     assert len(activity.latest) == LATEST_KEPT

@@ -188,8 +188,11 @@ function drawHeader(data) {
   document.getElementById("app-id").textContent = data.app;
   const status = document.getElementById("status");
   const r = data.readiness;
-  const failing = ["model_loaded", "broker_connected", "partitions_assigned", "not_rebalancing"].filter(k => !r[k]);
-  status.textContent = r.ready ? "ready" : `not ready: ${failing.join(", ").replaceAll("_", " ")}`;
+  const failing = ["model_loaded", "broker_connected", "partitions_assigned", "not_rebalancing", "not_stalled"]
+    .filter(k => !r[k]).map(k => k.replaceAll("_", " "));
+  const stalled = Object.entries(r.stalled_partitions).map(([p, s]) => `partition ${p} ${Math.round(s)} s`);
+  if (stalled.length) failing.push(`no commit with messages waiting: ${stalled.join(", ")}`);
+  status.textContent = r.ready ? "ready" : `not ready: ${failing.join(", ")}`;
   status.className = `pill ${r.ready ? "ready" : "not-ready"}`;
   document.getElementById("totals").textContent =
     `enriched ${data.totals.enriched} · dead letters ${data.totals.dead_letters} · ` +

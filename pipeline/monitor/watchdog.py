@@ -1,0 +1,59 @@
+"""Notice a worker that has stopped making progress while it still answers /health.
+
+A worker can stay alive and connected and yet stop committing: a delivery or an acknowledgement
+that never completes across a broker restart, a commit that never returns, a partition left
+paused. Kafka would never give its partitions to another worker and a supervisor would never
+restart it. The watchdog watches each assigned input partition: while messages wait behind its
+committed offset and that offset does not move, the partition is stalling. Past `ready_after_s`
+(or three times the slowest batch, if that is longer) /ready turns false with the reason; past
+`exit_after_s` the worker exits non-zero so that its supervisor restarts it (at-least-once makes
+that safe). No Kafka types: callers pass plain offsets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SLOW_BATCHES = 3  # a stall is longer than this many of the slowest batch seen
+
+
+@dataclass
+class Watchdog:
+    ready_after_s: float
+    exit_after_s: float
+    slowest_batch_s: float = 0.0
+    # partition → (committed offset last seen, when it was last seen to move or to be caught up)
+    _since: dict[int, tuple[int | None, float]] = field(default_factory=dict)
+
+    def batch_took(self, seconds: float) -> None:
+        self.slowest_batch_s = max(self.slowest_batch_s, seconds)
+
+    def observe(self, now: float, committed: dict[int, int | None], end: dict[int, int]) -> None:
+        """One look at the assigned input partitions: their committed and end offsets."""
+        self._since = {p: v for p, v in self._since.items() if p in committed}
+        for partition, offset in committed.items():
+            waiting = end.get(partition, 0) > (offset or 0)
+            seen = self._since.get(partition)
+            if not waiting or seen is None or seen[0] != offset:
+                self._since[partition] = (offset, now)
+
+    def reset(self, now: float) -> None:
+        """Start counting afresh (the model is not loaded yet: nothing can move)."""
+        self._since = {p: (offset, now) for p, (offset, _) in self._since.items()}
+
+    def stalled(self, now: float) -> dict[int, float]:
+        """Partitions stalling longer than the readiness limit, with for how long (seconds)."""
+        limit = max(self.ready_after_s, SLOW_BATCHES * self.slowest_batch_s)
+        return {
+            partition: round(now - since, 1)
+            for partition, (_, since) in sorted(self._since.items())
+            if now - since >= limit
+        }
+
+    def longest(self, now: float) -> float:
+        """Seconds the longest-stalling partition has not moved (0 if none is behind)."""
+        return max((now - since for _, since in self._since.values()), default=0.0)
+
+    def must_exit(self, now: float) -> bool:
+        limit = max(self.exit_after_s, 2 * SLOW_BATCHES * self.slowest_batch_s)
+        return self.longest(now) >= limit

@@ -22,7 +22,8 @@ class Watchdog:
     ready_after_s: float
     exit_after_s: float
     slowest_batch_s: float = 0.0
-    # partition → (committed offset last seen, when it was last seen to move or to be caught up)
+    # partition → committed offset last seen and since when it has not moved, with messages
+    # waiting behind it (a partition caught up is not in here)
     _since: dict[int, tuple[int | None, float]] = field(default_factory=dict)
 
     def batch_took(self, seconds: float) -> None:
@@ -30,12 +31,12 @@ class Watchdog:
 
     def observe(self, now: float, committed: dict[int, int | None], end: dict[int, int]) -> None:
         """One look at the assigned input partitions: their committed and end offsets."""
-        self._since = {p: v for p, v in self._since.items() if p in committed}
+        since = {}
         for partition, offset in committed.items():
-            waiting = end.get(partition, 0) > (offset or 0)
-            seen = self._since.get(partition)
-            if not waiting or seen is None or seen[0] != offset:
-                self._since[partition] = (offset, now)
+            if end.get(partition, 0) > (offset or 0):  # messages waiting
+                seen = self._since.get(partition)
+                since[partition] = seen if seen is not None and seen[0] == offset else (offset, now)
+        self._since = since
 
     def reset(self, now: float) -> None:
         """Start counting afresh (the model is not loaded yet: nothing can move)."""

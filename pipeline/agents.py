@@ -39,7 +39,7 @@ from pipeline.kafka.output import Output
 from pipeline.monitor import metrics
 from pipeline.monitor.activity import SAMPLE_S, Activity
 from pipeline.monitor.entities import mention_key
-from pipeline.monitor.watchdog import Watchdog
+from pipeline.monitor.watchdog import EXIT_STALLED, Watchdog
 from pipeline.web import dashboard, views
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tagger")
 SEND_RETRY_S = 2.0
 EXIT_UNEXPECTED = 70  # a bug in the agent: exit without committing, the supervisor restarts
-EXIT_STALLED = 75  # EX_TEMPFAIL: no progress for PIPELINE_STALL_EXIT_S; a restart resumes
 
 activity = Activity(
     settings.topic_articles, Watchdog(settings.stall_ready_s, settings.stall_exit_s)

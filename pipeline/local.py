@@ -93,6 +93,16 @@ class WorkerProcess:
             return None
         return None if state == "Z" else pid
 
+    def wait_exit(self, timeout_s: float) -> int | None:
+        """The exit status once the worker this object started ends by itself (None if it
+        still runs after timeout_s)."""
+        if self._process is None:
+            raise RuntimeError("this worker was not started here")
+        try:
+            return self._process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+
     def peak_rss_mb(self) -> float:
         """The running worker's peak resident memory (VmHWM)."""
         status = Path(f"/proc/{self.pid()}/status").read_text()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 SLOW_BATCHES = 3  # a stall is longer than this many of the slowest batch seen
+EXIT_STALLED = 75  # EX_TEMPFAIL: the worker's status when it gives up; a restart resumes
 
 
 @dataclass

@@ -14,6 +14,7 @@ import pytest
 from kafka import KafkaProducer
 from playwright.sync_api import ConsoleMessage, sync_playwright
 
+from pipeline.contracts import entity_labels
 from pipeline.local import WorkerProcess
 from pipeline.settings import PROJECT_ROOT, Settings
 from tests.conftest import free_port
@@ -109,6 +110,11 @@ def test_dashboard_in_chromium(e5_worker: WorkerProcess) -> None:
         seed_article = page.locator(f'article[data-id="{SEED_ID}"]')
         marks = seed_article.locator("h3 mark.ent").all_text_contents()
         entity_rows = page.locator("#entities .entity .name").all_text_contents()
+        filters = page.locator("#label-filter label").all_text_contents()
+        shown_types = page.locator("#entities h3").all_text_contents()
+        page.locator('#label-filter input[value="LOC"]').uncheck()  # hide one type
+        without_loc = page.locator("#entities h3").all_text_contents()
+        page.locator('#label-filter input[value="LOC"]').check()
         languages = page.text_content("#languages") or ""
         markup_article = page.locator('article[data-id="markup-1"]')
         markup_title = markup_article.locator("h3").text_content()
@@ -124,6 +130,8 @@ def test_dashboard_in_chromium(e5_worker: WorkerProcess) -> None:
     assert status == "ready"
     assert marks == title_marks
     assert set(entity_rows) & {e["canonical"] for e in seed["entities"]}
+    assert filters == list(entity_labels())  # the types come from the schema, via the server
+    assert "LOC" in shown_types and without_loc == [t for t in shown_types if t != "LOC"]
     assert "uk" in languages
     assert markup_title == MARKUP["title"] and injected == 0
     assert document_title == "News enrichment · dashboard"

@@ -24,10 +24,14 @@ class Task:
 def _evaluate_ner(head: Path, examples: Sequence[Any], backend: str) -> dict:
     labels = sorted({t.split("-", 1)[-1] for t in HeadConfig.read(head).labels} - {"O"})
     scores = ner.evaluate_ner(head, examples, labels, backend)
-    languages = ", ".join(f"{k} {v['micro']['f1']:.4f}" for k, v in scores["by_language"].items())
+    languages = ", ".join(
+        f"{k} {v['micro']['f1']:.4f} ({v['micro_per_org_loc']['f1']:.4f})"
+        for k, v in scores["by_language"].items()
+    )
     summary = (
-        f"micro F1 {scores['micro']['f1']:.4f} ({languages}; "
-        f"{scores['micro_without_consistency']['f1']:.4f} without document consistency)"
+        f"micro F1 {scores['micro']['f1']:.4f}, PER/ORG/LOC "
+        f"{scores['micro_per_org_loc']['f1']:.4f}; by language {languages}; "
+        f"{scores['micro_without_consistency']['f1']:.4f} without document consistency"
     )
     return {"summary": summary, **scores}
 

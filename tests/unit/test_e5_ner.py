@@ -24,7 +24,14 @@ from pipeline.train.loop import (
     length_batches,
     partial_nll,
 )
-from pipeline.train.ner import NerTrainConfig, features, span_scores, token_labels, train_ner
+from pipeline.train.ner import (
+    NerTrainConfig,
+    evaluate_ner,
+    features,
+    span_scores,
+    token_labels,
+    train_ner,
+)
 from pipeline.train.ner_data import NerExample
 from tests.synthetic import NER_EXAMPLES
 
@@ -175,3 +182,15 @@ def test_frozen_layers_cached_once_give_the_full_forward(e5_ner_head: Path) -> N
         cached, full = model.upper(padded, mask), model(ids, mask)
     real = mask.bool()  # padding positions differ (zeros vs <pad> states) and are never read
     assert torch.allclose(cached[real], full[real], atol=1e-4)
+
+
+def test_evaluation_reports_per_language_and_the_goal_figure(e5_ner_head: Path) -> None:
+    labels = list(entity_labels())
+    report = evaluate_ner(e5_ner_head, NER_EXAMPLES, labels)
+    assert set(report["by_language"]) == {e.lang for e in NER_EXAMPLES}
+    n_core = sum(s[2] in ("PER", "ORG", "LOC") for e in NER_EXAMPLES for s in e.spans)
+    assert report["micro_per_org_loc"]["n"] == n_core
+    assert report["micro"]["n"] == sum(len(e.spans) for e in NER_EXAMPLES)
+    uk = [e for e in NER_EXAMPLES if e.lang == "uk"]
+    assert report["by_language"]["uk"]["micro"]["n"] == sum(len(e.spans) for e in uk)
+    assert 0 <= report["micro_without_consistency"]["f1"] <= 1

@@ -81,7 +81,7 @@ def features(
         example = examples[window.text_index]
         spans = [s for s in example.spans if s[2] in known]
         labels = [
-            IGNORE if any(s < end and start < e for s, e in example.masked) else label
+            IGNORE if example.is_masked(start, end) else label
             for label, (start, end) in zip(
                 token_labels(window.offsets, spans, tag_ids), window.offsets, strict=True
             )
@@ -155,10 +155,16 @@ def evaluate_ner(
     for i in tqdm(range(0, len(examples), batch), desc="eval", unit="batch", dynamic_ncols=True):
         chunk = examples[i : i + batch]
         for example, spans in zip(chunk, recognizer.predict([e.text for e in chunk]), strict=True):
-            raw.append([(s.start, s.end, s.label) for s in spans])
             keys = [name_key(example.text[s.start : s.end], example.lang) for s in spans]
             labels_ = consistent_labels([s.label for s in spans], [s.score for s in spans], keys)
-            consistent.append([(s.start, s.end, lb) for s, lb in zip(spans, labels_, strict=True)])
+            for found, kept in ((raw, [s.label for s in spans]), (consistent, labels_)):
+                found.append(
+                    [
+                        (s.start, s.end, label)
+                        for s, label in zip(spans, kept, strict=True)
+                        if _judged(example, s.start, s.end, label)
+                    ]
+                )
     gold = [[s for s in e.spans if s[2] in labels] for e in examples]
 
     def scores(lang: str | None) -> dict:
@@ -177,3 +183,9 @@ def evaluate_ner(
         "by_language": {lang: scores(lang) for lang in sorted({e.lang for e in examples})},
         "micro_without_consistency": span_scores(gold, raw)["micro"],
     }
+
+
+def _judged(example: NerExample, start: int, end: int, label: str) -> bool:
+    """Whether the corpus can judge a predicted span: not of a type it does not annotate, and
+    not over a name it types otherwise (CoNLL's MISC "German" is PER by the guidelines)."""
+    return label not in example.unannotated and not example.is_masked(start, end)

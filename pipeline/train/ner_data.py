@@ -110,6 +110,10 @@ class NerExample:
         if not set(self.unannotated) <= set(LABELS):
             raise ValueError(f"unknown labels {self.unannotated} in {self.source} example")
 
+    def is_masked(self, start: int, end: int) -> bool:
+        """Whether characters [start, end) touch a masked span."""
+        return any(s < end and start < e for s, e in self.masked)
+
 
 def load(name: str, split: str, data_dir: Path) -> list[NerExample]:
     """All examples of one split of one corpus, in file order."""

@@ -194,3 +194,14 @@ def test_evaluation_reports_per_language_and_the_goal_figure(e5_ner_head: Path) 
     uk = [e for e in NER_EXAMPLES if e.lang == "uk"]
     assert report["by_language"]["uk"]["micro"]["n"] == sum(len(e.spans) for e in uk)
     assert 0 <= report["micro_without_consistency"]["f1"] <= 1
+
+
+def test_evaluation_does_not_count_what_the_corpus_cannot_judge() -> None:
+    from pipeline.train.ner import _judged
+
+    spans = ((0, 4, "ORG"),)
+    example = NerExample("Acme said German Bank", spans, "en", "t", ((10, 16),), ("EVT",))
+    assert _judged(example, 0, 4, "ORG") and _judged(example, 17, 21, "LOC")
+    assert not _judged(example, 10, 16, "PER")  # CoNLL's MISC "German": PER by the guidelines
+    assert not _judged(example, 10, 21, "ORG")  # touches the masked name
+    assert not _judged(example, 0, 4, "EVT")  # a type this corpus does not annotate

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from pipeline.local import WorkerProcess
+from pipeline.monitor.activity import SAMPLE_S
 from pipeline.monitor.watchdog import EXIT_STALLED
 from pipeline.settings import Settings
 from tests.reliability.harness import PacedProducer, account, articles
@@ -39,6 +40,9 @@ def test_a_stuck_worker_turns_unready_then_exits_and_a_restart_drains(
             unready = readiness
         time.sleep(0.5)
     assert unready is not None, f"/ready never said stalled; see {stuck.log_file}"
+    noticed_s = time.monotonic() - sent_at
+    print(f"\nstalled worker unready {noticed_s:.1f} s after its input arrived")
+    assert noticed_s <= READY_AFTER_S + 2 * SAMPLE_S + 1  # the limit, one look late at most
     assert unready["ready"] is False and unready["broker_connected"] is True
     assert unready["stalled_partitions"] and all(
         s >= READY_AFTER_S for s in unready["stalled_partitions"].values()

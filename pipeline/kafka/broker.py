@@ -212,13 +212,13 @@ class LocalBroker:
             time.sleep(0.5)
         raise BrokerError(f"Kafka did not answer within {wait_s:.0f} s; see {self.log_file}")
 
-    def stop(self, wait_s: float = 60.0) -> bool:
-        """Stop the broker (SIGTERM, then SIGKILL after wait_s). False if it was not running."""
+    def stop(self, wait_s: float = 60.0, sig: int = signal.SIGTERM) -> bool:
+        """Stop the broker (`sig`, then SIGKILL after wait_s). False if it was not running."""
         pid = self.pid()
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return False
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, sig)
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline and self.pid() is not None:
             time.sleep(0.2)

@@ -85,6 +85,7 @@ class Outcome:
     dlq_reasons: dict[str, int] = field(default_factory=dict)
     letters: dict[bytes, dict] = field(default_factory=dict, repr=False)  # key → DLQ record
     records: dict[bytes, bytes] = field(default_factory=dict, repr=False)  # key → enriched
+    stamps: list[int] = field(default_factory=list, repr=False)  # enriched records' ms, sorted
 
 
 def account(settings: Settings, keys: Iterable[bytes], timeout_s: float = 120) -> Outcome:
@@ -120,6 +121,7 @@ def account(settings: Settings, keys: Iterable[bytes], timeout_s: float = 120) -
         dlq_reasons=dict(Counter(_kind(d["reason"]) for k, d in dead.items() if k in wanted)),
         letters={k: d for k, d in dead.items() if k in wanted},
         records={k: v for k, v in records.items() if k in wanted},
+        stamps=stamps,
     )
 
 
@@ -170,7 +172,7 @@ def save(scenario: str, outcome: Outcome, **extra: object) -> None:
     path = Settings().data_dir / "reliability.jsonl"
     row = {"scenario": scenario, **asdict(outcome), **extra, "at": time.strftime("%FT%T")}
     row["lost"] = len(outcome.lost)
-    del row["letters"], row["records"]
+    del row["letters"], row["records"], row["stamps"]
     with path.open("a") as out:
         out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
     print(f"\n{scenario}: {json.dumps(row, ensure_ascii=False, default=str)}")

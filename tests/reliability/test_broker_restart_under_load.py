@@ -1,8 +1,10 @@
-"""The broker stopped and started while batches are being tagged and delivered, right after a
-worker restart that reads skipped offsets again: the backlog drains, nothing is lost."""
+"""Broker faults while batches are being tagged and delivered, right after a worker restart
+(which may read skipped offsets again): the backlog drains, nothing is lost, and the output
+resumes soon after the broker is back."""
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
 
@@ -11,23 +13,32 @@ import pytest
 from pipeline.kafka.broker import LocalBroker
 from pipeline.local import WorkerProcess
 from pipeline.settings import Settings
-from tests.reliability.conftest import kill
+from tests.reliability.conftest import SESSION_TIMEOUT_S, kill
 from tests.reliability.harness import PacedProducer, account, articles, save
 
 pytestmark = pytest.mark.integration
 ARTICLES = 600
+# (how the broker goes, seconds down, whether the worker is killed with kill -9 meanwhile)
+FAULTS = {
+    "stop 2 s": (signal.SIGTERM, 2.0, False),
+    "stop 10 s": (signal.SIGTERM, 10.0, False),
+    "stop 60 s": (signal.SIGTERM, 60.0, False),
+    "kill -9, 10 s": (signal.SIGKILL, 10.0, False),
+    "stop 10 s, worker kill -9 meanwhile": (signal.SIGTERM, 10.0, True),
+}
 
 
-@pytest.mark.parametrize("down_s", [2.0, 10.0])
-def test_broker_restart_while_a_restarted_worker_drains_a_backlog(
+@pytest.mark.parametrize("fault", FAULTS)
+def test_broker_fault_while_a_restarted_worker_drains_a_backlog(
     kafka: Settings,
     scenario_settings: Settings,
     start_worker: Callable[..., WorkerProcess],
     monkeypatch: pytest.MonkeyPatch,
-    down_s: float,
+    fault: str,
 ) -> None:
+    sig, down_s, kill_worker = FAULTS[fault]
     monkeypatch.setenv("FAKE_TAGGER_DELAY_S", "0.5")  # a batch takes as long as a real model's
-    records = articles(f"load{down_s:.0f}", ARTICLES)
+    records = articles("load", ARTICLES)
     producer = PacedProducer(scenario_settings, records, rate=1000)
     producer.start()
     producer.join(timeout=120)
@@ -37,10 +48,23 @@ def test_broker_restart_while_a_restarted_worker_drains_a_backlog(
     kill(worker)
     worker = start_worker()  # reads from the last commit; may re-read skipped offsets
     broker = LocalBroker(kafka)
-    broker.stop()
+    broker.stop(sig=sig)
     time.sleep(down_s)
+    if kill_worker:
+        kill(worker)
     broker.start()
+    back_at = time.time()
+    if kill_worker:
+        worker = start_worker()
     outcome = account(scenario_settings, (k for k, _ in records), timeout_s=90)
-    save(f"broker restart under load ({down_s:.0f} s)", outcome, broker_down_s=down_s)
+    resumed_s = _first_output_after(outcome.stamps, back_at)
+    save(f"broker {fault} under load", outcome, output_resumed_s=resumed_s)
     assert outcome.lost == [], f"{len(outcome.lost)} lost; see {worker.log_file}"
     assert outcome.dead_lettered == 0, outcome.dlq_reasons
+    assert resumed_s is not None and resumed_s <= 60 + (SESSION_TIMEOUT_S if kill_worker else 0)
+
+
+def _first_output_after(stamps_ms: list[int], since_s: float) -> float | None:
+    """Seconds from `since_s` to the first enriched record written after it."""
+    later = [t / 1000 - since_s for t in stamps_ms if t / 1000 >= since_s]
+    return round(min(later), 1) if later else None

@@ -2,9 +2,7 @@
 
 at_least_once: the events of a batch are acknowledged (so their offsets may be committed) only
 after every record the batch produced — enriched, entities or dead letter — is acknowledged by
-the broker. exactly_once: those records and the batch's offsets are one Kafka transaction per
-input partition (pipeline.kafka.transactions). Nothing in a batch is ever dropped: what cannot
-be enriched goes to the DLQ.
+the broker. Nothing in a batch is ever dropped: what cannot be enriched goes to the DLQ.
 """
 
 from __future__ import annotations
@@ -34,7 +32,7 @@ from pipeline.app import (
 )
 from pipeline.contracts import InvalidArticle, dead_letter, decode_article, entity_events
 from pipeline.enrich import Enricher
-from pipeline.kafka import health, transactions
+from pipeline.kafka import health
 from pipeline.kafka.output import Output
 from pipeline.monitor import metrics
 from pipeline.monitor.activity import SAMPLE_S, Activity
@@ -59,18 +57,11 @@ metrics.declare_outputs(
 views.register(app, activity)
 dashboard.register(app, activity, entity_mentions)
 
-# (partition, offset) of the events this worker emitted since its last assignment. Faust may
+# (partition, offset) of the events this worker emitted, acknowledged by the broker. Faust may
 # deliver a record twice in one process (pipeline.kafka.gaps reads skipped offsets again): the
 # second time it is acknowledged, not enriched again.
 emitted: dict[TP, set[int]] = {}
 EMITTED_KEPT = 100_000  # offsets remembered per partition; re-deliveries come within seconds
-
-
-@app.on_partitions_assigned.connect
-async def forget_emitted(sender: Any, assigned: Any, **kwargs: Any) -> None:
-    """After a rebalance, what this worker emitted may have been discarded (an aborted
-    transaction): a record read again is then enriched again."""
-    emitted.clear()
 
 
 def _record_emitted(events: list[EventT]) -> None:
@@ -207,8 +198,8 @@ Tagged = list[tuple[EventT, dict[str, Any]]]
 
 
 async def _publish(tagged: Tagged, letters: list[Letter]) -> Tagged:
-    """at_least_once: every enriched record and its entity events acknowledged by the broker,
-    or the article dead-lettered; returns the enriched ones."""
+    """Every enriched record and its entity events acknowledged by the broker, or the article
+    dead-lettered; returns the enriched ones."""
     per_article = [_enriched_outputs(ev, rec) for ev, rec in tagged]
     errors = iter(await _deliver([o for outputs in per_article for o in outputs]))
     enriched, changelog = [], []
@@ -222,22 +213,6 @@ async def _publish(tagged: Tagged, letters: list[Letter]) -> Tagged:
             letters.append(Letter(event, "emit", "publish_error", reason[:300], record["id"]))
     await asyncio.gather(_write_changelog(changelog), _emit_letters(letters))
     return enriched
-
-
-async def _publish_atomically(
-    events: list[EventT], tagged: Tagged, letters: list[Letter]
-) -> Tagged:
-    """exactly_once: outputs and input offsets commit together, or not at all. Any send error
-    is raised (the worker exits, the open transactions are aborted, the batch is read again)."""
-    outputs = [(ev, o) for ev, rec in tagged for o in _enriched_outputs(ev, rec)]
-    outputs += [(ev, _remember(ev, rec["id"])) for ev, rec in tagged]
-    outputs += [(lt.event, _letter_output(lt)) for lt in letters]
-    async with transactions.commits_held(app):
-        futures = [await transactions.send(app, event.message.tp, o) for event, o in outputs]
-        await asyncio.gather(*futures)
-        for event in events:
-            event.ack()  # before any commit: the one that commits these outputs has the offsets
-    return tagged
 
 
 async def process_batch(enricher: Enricher, events: list[EventT]) -> None:
@@ -255,10 +230,7 @@ async def process_batch(enricher: Enricher, events: list[EventT]) -> None:
             letters.append(Letter(event, "tag", "tagger_error", reason, article["id"]))
         else:
             tagged.append((event, result))
-    if app.in_transaction:
-        enriched = await _publish_atomically(events, tagged, letters)
-    else:
-        enriched = await _publish(tagged, letters)
+    enriched = await _publish(tagged, letters)
     _record_emitted(fresh)
     activity.record_batch(
         size=len(events),

@@ -32,6 +32,13 @@ class OrjsonCodec(codecs.Codec):
 codecs.register("orjson", OrjsonCodec())
 
 settings = Settings()
+if settings.processing_guarantee != "at_least_once":
+    raise SystemExit(
+        f"PIPELINE_PROCESSING_GUARANTEE={settings.processing_guarantee} is not supported: the "
+        "worker is at_least_once only (Kafka transactions under Faust left duplicates and stalled "
+        "records, docs/RELIABILITY.md); outputs are keyed by article id, so a consumer drops "
+        "duplicates by key"
+    )
 
 app = faust.App(
     settings.app_id,
@@ -42,7 +49,6 @@ app = faust.App(
     broker_credentials=faust_credentials(settings),
     broker_session_timeout=settings.session_timeout,
     broker_heartbeat_interval=min(3.0, settings.session_timeout / 3),
-    processing_guarantee=settings.processing_guarantee,
     topic_partitions=settings.partitions,
     topic_replication_factor=settings.replication,
     producer_max_request_size=OUTPUT_MAX_BYTES + 1024 * 1024,
@@ -106,11 +112,10 @@ entity_mentions = app.Table(
 @app.on_worker_init.connect
 def create_topics(sender: faust.App, **kwargs: Any) -> None:
     """Topics get their explicit partition counts before any agent or producer creates them,
-    however the worker is started (`pipeline worker` or `faust -A pipeline.app worker`); with
-    at_least_once the consumer reads skipped records again instead of committing past them."""
+    however the worker is started (`pipeline worker` or `faust -A pipeline.app worker`); the
+    consumer reads skipped records again instead of committing past them."""
     ensure_topics(settings)
-    if settings.processing_guarantee != "exactly_once":
-        read_gaps_again(sender.consumer)
+    read_gaps_again(sender.consumer)
 
 
 from pipeline import agents  # noqa: E402, F401  (registers the agent and web views)

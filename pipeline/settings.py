@@ -73,7 +73,7 @@ class Settings:
     processing_guarantee: str = _setting(
         "PROCESSING_GUARANTEE",
         "at_least_once",
-        "`at_least_once`, or `exactly_once` (experimental: does not hold, see README)",
+        "`at_least_once`, the only one: any other value stops the worker at start (see README)",
     )
     session_timeout: float = _setting(
         "SESSION_TIMEOUT",

@@ -15,10 +15,6 @@ of nine runs.
 read again from that offset; its records are held back until the current fetch batch ends, then
 the partition is sought back. A gap seen again at the same place is real (e.g. the markers of a
 transactional producer) and is handled the way Faust does.
-
-Installed for at_least_once only: with exactly_once the seek back let committed transactions
-carry outputs of records read again (hundreds of duplicates per run), while no loss was seen
-without it.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""A record the worker writes, already serialised: what the at_least_once and the
-exactly_once paths both send."""
+"""A record the worker writes, already serialised: enriched, entity, dead-letter and
+changelog records alike."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ def read_topic(
 ) -> Iterator[ConsumerRecord]:
     """Committed records of `topic` (all partitions, no consumer group); stops after timeout_s
     seconds without a new record, or when the caller stops iterating. read_committed: records of
-    an exactly_once worker's aborted transactions are never shown (no effect otherwise)."""
+    a transactional producer's aborted transactions are never shown (the worker writes none)."""
     consumer = KafkaConsumer(
         topic,
         **client_config(settings),

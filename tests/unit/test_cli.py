@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from pipeline.cli import E5_BACKENDS, TASK_NAMES, parser
@@ -34,3 +38,19 @@ def test_choices_match_what_the_code_offers() -> None:
 def test_documented_commands_parse(argv: list[str]) -> None:
     args = parser().parse_args(argv)
     assert callable(args.run)
+
+
+def test_the_worker_refuses_exactly_once_with_one_clear_line() -> None:
+    env = {**os.environ, "PIPELINE_PROCESSING_GUARANTEE": "exactly_once"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("PIPELINE_PROCESSING_GUARANTEE=exactly_once is not supported")
+    assert "at_least_once" in last

@@ -23,7 +23,6 @@ from referencing import Registry, Resource
 from pipeline.settings import PROJECT_ROOT
 
 SCHEMA_DIR = PROJECT_ROOT / "schemas"
-SCHEMA_VERSION = 1
 INPUT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".txt")
 _SEED_HEADER = re.compile(r"^\ufeff?\s*date (\d{4}-\d{2}-\d{2})\s+(.*\S)\s*$")
 _REASON_MAX = 300
@@ -60,6 +59,15 @@ def validator(name: str) -> Draft202012Validator:
 def entity_labels() -> tuple[str, ...]:
     """The entity types every tagger publishes (the BSNLP guidelines'), as the schema names them."""
     return tuple(load_schema("entity")["$defs"]["label"]["enum"])
+
+
+@cache
+def stance_labels() -> tuple[str, ...]:
+    """The stance classes (favor, against, neutral), as the schema names them."""
+    return tuple(load_schema("entity")["$defs"]["stance"]["enum"])
+
+
+SCHEMA_VERSION: int = load_schema("enriched")["properties"]["schema_version"]["const"]
 
 
 def schema_errors(name: str, record: Any) -> list[str]:

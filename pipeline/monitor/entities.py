@@ -11,9 +11,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from pipeline.contracts import stance_labels
+
 WINDOW_S = 15 * 60
 STEP_S = 60
-STANCES = ("favor", "against", "neutral", "unjudged")
+STANCES = (*stance_labels(), "unjudged")
 
 
 def mention_key(entity_event: dict[str, Any]) -> str:

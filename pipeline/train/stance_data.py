@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pipeline.contracts import stance_labels
 from pipeline.nlp.targets import MAX_EVIDENCE
 from pipeline.nlp.text import sentences
 
-STANCE_LABELS = ("favor", "against", "neutral")
+STANCE_LABELS = stance_labels()
 NLI_LABELS = ("entailment", "neutral", "contradiction")
 
 # RuSentNE's official validation set is withheld: one sentence in this many is held out instead.

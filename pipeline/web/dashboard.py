@@ -15,7 +15,7 @@ from faust.web import Blueprint, Request, Response, View
 
 from pipeline.contracts import entity_labels
 from pipeline.monitor.activity import SAMPLE_S, Activity
-from pipeline.monitor.entities import recent, top_entities
+from pipeline.monitor.entities import STANCES, recent, top_entities
 from pipeline.web.views import readiness
 
 STATIC = Path(__file__).parent / "static"
@@ -27,6 +27,7 @@ def snapshot(app: faust.App, activity: Activity, mentions: Any) -> dict[str, Any
         "app": app.conf.id,
         "sample_s": SAMPLE_S,
         "labels": entity_labels(),
+        "stances": STANCES,
         "readiness": readiness(app, activity),
         "totals": dict(activity.totals),
         "history": list(activity.history),

@@ -4,7 +4,6 @@
 
 const POLL_MS = 2000;
 const PALETTE = ["#2b6cb0", "#38a169", "#e53e3e", "#805ad5", "#dd6b20", "#319795", "#d53f8c", "#718096"];
-const STANCES = ["favor", "against", "neutral", "unjudged"];
 
 const charts = {};  // id → {plot, names}
 window.dashboardState = { updates: 0, errors: 0, data: null };
@@ -106,8 +105,9 @@ function drawLanguages(languages) {
 }
 
 function stanceStack(stance, total) {
-  const stack = el("div", { class: "stack", title: STANCES.map(s => `${s} ${stance[s]}`).join(" · ") });
-  for (const s of STANCES) {
+  const stances = window.dashboardState.data.stances;  // from the server (schemas/)
+  const stack = el("div", { class: "stack", title: stances.map(s => `${s} ${stance[s]}`).join(" · ") });
+  for (const s of stances) {
     if (stance[s]) stack.append(el("span", { class: s, style: { width: `${(100 * stance[s]) / total}%` } }));
   }
   return stack;

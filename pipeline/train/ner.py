@@ -104,7 +104,7 @@ def train_ner(
         out,
         pad_id=tokenizer.pad_token_id,
         resume=resume,
-        run_info={"sources": config.sources, "sentences": len(examples)},
+        run_info={"sources": config.sources, "examples": len(examples)},
     )
 
 

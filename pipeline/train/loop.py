@@ -213,8 +213,7 @@ def frozen_states(
     """Each item's hidden states below the first adapted layer, computed once for the run (and
     once for repeated inputs): those layers never change, so an epoch costs only the layers
     that train."""
-    first = {tuple(item.input_ids): i for i, item in reversed(list(enumerate(items)))}
-    unique = [items[i] for i in sorted(first.values())]
+    unique = list({tuple(item.input_ids): item for item in items}.values())
     computed: dict[tuple[int, ...], torch.Tensor] = {}
     model.eval()
     with torch.inference_mode():

@@ -22,6 +22,7 @@ from pipeline.train.loop import (
     frozen_states,
     label_weights,
     length_batches,
+    pad_states,
     partial_nll,
 )
 from pipeline.train.ner import (
@@ -175,9 +176,7 @@ def test_frozen_layers_cached_once_give_the_full_forward(e5_ner_head: Path) -> N
     states = frozen_states(model, items, pad_id=1, batch_tokens=64)
     assert states[0] is states[len(NER_EXAMPLES)]  # a repeated input is computed once
     ids, mask, _ = collate(items[:3], pad_id=1)
-    padded = torch.zeros(3, ids.shape[1], states[0].shape[-1])
-    for row in range(3):
-        padded[row, : len(states[row])] = states[row]
+    padded = pad_states(states[:3], ids.shape[1])
     with torch.inference_mode():
         cached, full = model.upper(padded, mask), model(ids, mask)
     real = mask.bool()  # padding positions differ (zeros vs <pad> states) and are never read

@@ -58,8 +58,43 @@ def canonical(text: str, language: str, label: str = "PER") -> str:
     if language not in MORPH_LANGUAGES:
         return _POSSESSIVE.sub("", text) or text
     if label == "PER":
-        return _WORD.sub(lambda m: _restore_case(lemma(m.group(), language), m.group()), text)
+        return _WORD.sub(lambda m: _restore_case(name_lemma(m.group(), language), m.group()), text)
     return _noun_phrase(text, language)
+
+
+NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
+
+
+def name_reading(word: str, language: str) -> Any:
+    """The reading of a word inside a person's name: a first name, surname or patronymic where
+    the dictionary has one; of equally likely readings a singular, non-neuter, nominative one
+    (Юлія is a nominative woman's name, not the genitive of Юлій)."""
+
+    def rank(parse: Any) -> tuple:
+        tags = parse.tag.grammemes
+        return (
+            not NAME_TAGS & tags,
+            -round(parse.score, 2),
+            "plur" in tags,
+            "neut" in tags,
+            parse.tag.case != "nomn",
+        )
+
+    return min(_analyzer(language).parse(word), key=rank)
+
+
+@cache
+def name_lemma(word: str, language: str) -> str:
+    """A word of a person's name in the nominative, keeping its gender (Навальной →
+    навальная, Зеленським → зеленський); lower case. Hyphenated names part by part
+    (Касим-Жомарта → касим-жомарт)."""
+    reading = name_reading(word, language)
+    if "-" in word and not NAME_TAGS & reading.tag.grammemes:
+        return "-".join(name_lemma(part, language) for part in word.split("-"))
+    if reading.tag.case == "nomn" and "plur" not in reading.tag.grammemes:
+        return reading.word
+    inflected = reading.inflect({"nomn", "sing"}) or reading.inflect({"nomn"})
+    return inflected.word if inflected is not None else reading.normal_form
 
 
 def _noun_phrase(text: str, language: str) -> str:

@@ -1,0 +1,65 @@
+"""A person's name in parts: first name, initial, surname, from its dictionary form.
+
+Ukrainian and Russian words are typed by pymorphy3's name tags (Name, Surn, Patr); a word it
+does not know, and every word in other languages, by position (the last is the surname).
+Patronymics are dropped: Владимир Владимирович Путин and Владимир Путин are one name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.nlp.canonical import MORPH_LANGUAGES, name_reading
+from pipeline.nlp.identity.keys import match_key
+
+_WORD = re.compile(r"\w+(?:['’ʼ-]\w+)*\.?")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonName:
+    """Match keys of a name's parts; `initial` is the first name's first letter (or the
+    written initial), in the name's own script."""
+
+    given: str = ""
+    initial: str = ""
+    surname: str = ""
+
+    @property
+    def full(self) -> bool:
+        return bool(self.surname and (self.given or self.initial))
+
+
+def _kind(word: str, language: str) -> str:
+    letters = word.rstrip(".")
+    if len(letters) == 1:
+        return "initial"
+    if language not in MORPH_LANGUAGES:
+        return "word"
+    tags = name_reading(letters, language).tag.grammemes
+    for tag, kind in (("Patr", "patronymic"), ("Surn", "surname"), ("Name", "given")):
+        if tag in tags:
+            return kind
+    return "word"
+
+
+def person_name(canonical: str, language: str) -> PersonName:
+    """The parts of a person's name in its canonical (nominative) form."""
+    words = [(w.group(), _kind(w.group(), language)) for w in _WORD.finditer(canonical)]
+    words = [(w, k) for w, k in words if k != "patronymic"]
+    kinds = [k for _, k in words]
+    if "surname" not in kinds:
+        # The last untyped word is the surname (Тереза Мей, Theresa May, Мэй); a lone first
+        # name (Володимир) stays a first name.
+        untyped = [i for i, k in enumerate(kinds) if k == "word"]
+        if untyped:
+            kinds[untyped[-1]] = "surname"
+    given = [w for (w, _), k in zip(words, kinds, strict=True) if k in ("given", "word")]
+    surname = [w for (w, _), k in zip(words, kinds, strict=True) if k == "surname"]
+    initials = [w for (w, _), k in zip(words, kinds, strict=True) if k == "initial"]
+    first = given[0] if given else (initials[0] if initials else "")
+    return PersonName(
+        given=match_key(" ".join(given)),
+        initial=first[:1].lower(),
+        surname=match_key(" ".join(surname)),
+    )

@@ -1,0 +1,173 @@
+"""The alias table from data, and how well identity does on SlavicNER.
+
+Aliases: every name form of SlavicNER's training topics (surface lemmatised as serving does, and
+the corpus's own lemma) keyed as the resolver keys it, pointing to the corpus's cross-lingual
+entity id; a key two ids share in more than one mention in ten is left out (a wrong merge is
+worse than a missed one). First names of one person in several languages form a class
+(Владимир, Володимир, Vladimir). Country names come from CLDR (babel) in the languages below.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from pipeline.nlp.canonical import canonical
+from pipeline.nlp.identity import AliasTable, Mention, Resolver
+from pipeline.nlp.identity.keys import match_key, slug
+from pipeline.nlp.identity.persons import person_name
+from pipeline.train.ner_data import GoldDocument, GoldMention, slavicner_documents
+
+MIN_SHARE = 0.9  # of a key's mentions that must belong to its id
+COUNTRY_LANGUAGES = ("uk", "ru", "en", "be", "bg", "cs", "de", "es", "fr", "it", "kk", "pl")
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})  # ORG or not places
+
+
+def entity_of(mention: GoldMention) -> tuple[str, str]:
+    """(our id, display name) of a SlavicNER entity: GPE-Great-Britain → LOC:great-britain."""
+    name = mention.entity.split("-", 1)[-1].replace("-", " ")
+    return f"{mention.label}:{slug(name)}", name
+
+
+def _forms(mention: GoldMention, lang: str) -> set[str]:
+    return {canonical(mention.surface, lang, mention.label), mention.lemma}
+
+
+def build_aliases(data_dir: Path, topics: Sequence[str]) -> AliasTable:
+    """The alias table from the given SlavicNER topics and CLDR country names."""
+    mentions = [
+        (doc.lang, m)
+        for t in topics
+        for doc in slavicner_documents(t, data_dir)
+        for m in doc.mentions
+    ]
+    names = dict(entity_of(m) for _, m in mentions)
+    given = _given_classes(mentions)
+    resolver = Resolver(AliasTable({}, {}, given))
+    votes: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    short: set[str] = set()  # people the corpus names by surname alone
+    for lang, mention in mentions:
+        entity_id = entity_of(mention)[0]
+        for form in _forms(mention, lang):
+            if mention.label == "PER":
+                person = person_name(form, lang)
+                key = resolver.person_key(person)
+                if not person.full:
+                    short.add(entity_id)
+            else:
+                key = match_key(form)
+            if key:
+                votes[mention.label, key][entity_id] += 1
+    for entity_id, name in names.items():  # the English name the id is made of
+        label = entity_id.split(":")[0]
+        if label == "PER":
+            person = person_name(name, "en")
+            votes[label, resolver.person_key(person)][entity_id] += 1
+            if entity_id in short:
+                votes[label, person.surname][entity_id] += 1
+        else:
+            votes[label, match_key(name)][entity_id] += 1
+    keys: dict[str, dict[str, str]] = defaultdict(dict)
+    for (label, key), ids in votes.items():
+        entity_id, count = ids.most_common(1)[0]
+        if count >= MIN_SHARE * ids.total():
+            keys[label][key] = entity_id
+    _add_countries(keys, names)
+    used = {i for by_key in keys.values() for i in by_key.values()}
+    return AliasTable(
+        {label: dict(sorted(k.items())) for label, k in sorted(keys.items())},
+        {i: n for i, n in sorted(names.items()) if i in used},
+        dict(sorted(given.items())),
+    )
+
+
+def _given_classes(mentions: Iterable[tuple[str, GoldMention]]) -> dict[str, str]:
+    """First-name key → its class's key: the first names one person has across languages
+    (and the id's English one) are one class, named by the English one."""
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    english: set[str] = set()
+    for lang, mention in mentions:
+        if mention.label != "PER":
+            continue
+        first = person_name(entity_of(mention)[1], "en").given
+        if not first:
+            continue
+        english.add(first)
+        for form in _forms(mention, lang):
+            own = person_name(form, lang).given
+            if own:
+                a, b = find(own), find(first)
+                if a != b:  # the English name stays the root
+                    parent[a if b in english else b] = b if b in english else a
+    return {key: find(key) for key in parent if find(key) != key}
+
+
+def _add_countries(keys: dict[str, dict[str, str]], names: dict[str, str]) -> None:
+    """Country names in COUNTRY_LANGUAGES join the corpus's id for the country where one of
+    them has one, else get their own from the English name."""
+    from babel import Locale
+
+    territories = {lang: Locale.parse(lang).territories for lang in COUNTRY_LANGUAGES}
+    places = keys.setdefault("LOC", {})
+    for code, english in territories["en"].items():
+        if code.isdigit() or code in NOT_COUNTRIES:
+            continue
+        country_keys = {match_key(t[code]) for t in territories.values() if code in t}
+        known = {places[k] for k in country_keys if k in places}
+        if len(known) > 1:
+            continue
+        entity_id = known.pop() if known else f"LOC:{slug(english)}"
+        names.setdefault(entity_id, english)
+        for key in country_keys:
+            places.setdefault(key, entity_id)
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def b_cubed(predicted: Sequence[str], gold: Sequence[str]) -> dict[str, float]:
+    """B-cubed precision, recall and F1 of a clustering of mentions against the gold one."""
+    pairs = Counter(zip(predicted, gold, strict=True))
+    sizes_p, sizes_g = Counter(predicted), Counter(gold)
+    n = len(gold) or 1
+    precision = sum(c * c / sizes_p[p] for (p, _), c in pairs.items()) / n
+    recall = sum(c * c / sizes_g[g] for (_, g), c in pairs.items()) / n
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def evaluate_identity(documents: Sequence[GoldDocument], resolver: Resolver) -> dict[str, dict]:
+    """On gold mentions (offsets and types from the corpus), the documents pooled: lemma
+    accuracy of `canonical`, and B-cubed of the resolver's ids and of a per-language lemma id
+    (the reference) against the corpus's cross-lingual ids; overall and per language."""
+    rows = []  # (lang, canonical right, our id, lemma id, gold id)
+    for doc in documents:
+        forms = [canonical(m.surface, doc.lang, m.label) for m in doc.mentions]
+        ids = resolver.resolve(
+            [Mention(m.label, f) for m, f in zip(doc.mentions, forms, strict=True)], doc.lang
+        )
+        for m, form, entity_id in zip(doc.mentions, forms, ids, strict=True):
+            rows.append(
+                (doc.lang, form == m.lemma, entity_id, f"{doc.lang}:{m.label}:{m.lemma}", m.entity)
+            )
+
+    def scores(selected: list[tuple]) -> dict:
+        return {
+            "mentions": len(selected),
+            "lemma_accuracy": round(sum(r[1] for r in selected) / max(len(selected), 1), 4),
+            "b_cubed": b_cubed([r[2] for r in selected], [r[4] for r in selected]),
+            "b_cubed_lemma_id": b_cubed([r[3] for r in selected], [r[4] for r in selected]),
+        }
+
+    report = scores(rows)
+    report["by_language"] = {
+        lang: scores([r for r in rows if r[0] == lang]) for lang in sorted({r[0] for r in rows})
+    }
+    return report

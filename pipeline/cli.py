@@ -98,6 +98,12 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    if args.task == "aliases":
+        from pipeline.train.identity import build_aliases
+
+        args.out.write_bytes(build_aliases(args.data).to_json() + b"\n")
+        err.print(f"alias table saved to {args.out}")
+        return 0
     from pipeline.train.tasks import train_task
 
     path = train_task(
@@ -112,11 +118,19 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     import orjson
 
-    from pipeline.train.tasks import evaluate_task
+    if args.task == "identity":
+        from pipeline.train.identity import evaluate_topics
 
-    report = evaluate_task(
-        args.task, args.head, args.data, args.sources, backend=args.backend, log=err.print
-    )
+        report = evaluate_topics(args.data, settings.aliases, log=err.print)
+    else:
+        from pipeline.train.tasks import evaluate_task
+
+        if args.head is None:
+            problem(err, "error:", f"eval {args.task} needs --head")
+            return 2
+        report = evaluate_task(
+            args.task, args.head, args.data, args.sources, backend=args.backend, log=err.print
+        )
     sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
     return 0
 
@@ -202,10 +216,14 @@ def parser() -> argparse.ArgumentParser:
     tag.add_argument("--format", choices=["jsonl", "pretty"], default="jsonl")
     tag.set_defaults(run=cmd_tag)
 
-    train = sub.add_parser("train", help="train an e5 head (NER or stance) on labelled data")
-    train.add_argument("task", choices=TASK_NAMES)
+    train = sub.add_parser(
+        "train", help="train an e5 head (NER or stance), or build the entity alias table"
+    )
+    train.add_argument("task", choices=(*TASK_NAMES, "aliases"))
     train.add_argument("--data", type=Path, required=True, help="the labelled data folder")
-    train.add_argument("--out", type=Path, required=True, help="checkpoints and the result")
+    train.add_argument(
+        "--out", type=Path, required=True, help="checkpoints and the result (aliases: a file)"
+    )
     train.add_argument("--sources", nargs="+", help="name:split[:cap] items (default: all)")
     train.add_argument("--epochs", type=float, help="passes over the data (default: per task)")
     train.add_argument("--batch-tokens", type=int, default=2048)
@@ -222,9 +240,11 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     train.set_defaults(run=cmd_train)
 
-    evaluate = sub.add_parser("eval", help="F1 of a trained head on held-out data")
-    evaluate.add_argument("task", choices=TASK_NAMES)
-    evaluate.add_argument("--head", type=Path, required=True, help="a trained head folder")
+    evaluate = sub.add_parser(
+        "eval", help="F1 of a trained head on held-out data; identity: lemmas and entity ids"
+    )
+    evaluate.add_argument("task", choices=(*TASK_NAMES, "identity"))
+    evaluate.add_argument("--head", type=Path, help="a trained head folder (ner, stance)")
     evaluate.add_argument("--data", type=Path, required=True)
     evaluate.add_argument("--sources", nargs="+", help="name:split items (default: test sets)")
     evaluate.add_argument("--backend", choices=E5_BACKENDS, default="torch")

@@ -12,7 +12,8 @@ from typing import Any
 
 from pipeline.contracts import SCHEMA_VERSION, utc_now
 from pipeline.nlp import langid, load_tagger
-from pipeline.nlp.types import Document, Span, Stance, Tagger, Tagging
+from pipeline.nlp.identity import ALIASES_FILE, Resolver, by_fullness, load_resolver
+from pipeline.nlp.types import Document, Entity, Span, Stance, Tagger, Tagging
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,17 @@ WARM_UP = {
 class Enricher:
     """Turns validated article dicts into enriched records with one Tagger."""
 
-    def __init__(self, tagger: Tagger, languages: Sequence[str], max_entities: int = 1000) -> None:
+    def __init__(
+        self,
+        tagger: Tagger,
+        languages: Sequence[str],
+        max_entities: int = 1000,
+        resolver: Resolver | None = None,
+    ) -> None:
         self.tagger = tagger
         self.languages = tuple(languages)
         self.max_entities = max_entities
+        self.resolver = resolver or load_resolver()
         self.models = [*tagger.models, langid.INFO]
 
     @classmethod
@@ -48,8 +56,10 @@ class Enricher:
             threads=settings.torch_threads,
             base_dir=settings.model_cache,
             backend=settings.e5_backend,
+            aliases=settings.aliases,
         )
-        enricher = cls(tagger, settings.languages, settings.max_entities)
+        resolver = load_resolver(settings.aliases or ALIASES_FILE)
+        enricher = cls(tagger, settings.languages, settings.max_entities, resolver)
         enricher.enrich([WARM_UP])
         return enricher
 
@@ -99,6 +109,8 @@ class Enricher:
             record["language_confidence"] = confidence
         warnings = []
         entities = tagging.entities
+        if any(not e.entity_id for e in entities):  # a tagger of your own may leave ids out
+            entities = self.resolver.identify(entities, code)
         if len(entities) > self.max_entities:
             # A list of names, not prose: bound the record (and the entity events made from it).
             warnings.append(
@@ -113,9 +125,11 @@ class Enricher:
                 "label": e.label,
                 "score": e.score,
                 "canonical": e.canonical,
+                "entity_id": e.entity_id,
             }
             for e in entities
         ]
+        record["distinct_entities"] = distinct_entities(entities)
         record["stance"] = [_stance(s) for s in tagging.stance]
         record["models"] = [
             {"task": m.task, "name": m.name, "version": m.version} for m in self.models
@@ -131,6 +145,24 @@ class Enricher:
         return record
 
 
+def distinct_entities(entities: Sequence[Entity]) -> list[dict[str, Any]]:
+    """Each entity of an article once, most mentioned first: its id, type (the id's), the
+    fullest name the article gives it, every form written and how many mentions."""
+    grouped: dict[str, list[Entity]] = {}
+    for e in entities:
+        grouped.setdefault(e.entity_id, []).append(e)
+    return [
+        {
+            "entity_id": entity_id,
+            "label": entity_id.split(":", 1)[0],
+            "name": by_fullness(e.canonical for e in mentions)[0],
+            "forms": sorted({e.text for e in mentions}),
+            "mentions": len(mentions),
+        }
+        for entity_id, mentions in sorted(grouped.items(), key=lambda item: -len(item[1]))
+    ]
+
+
 def _span(span: Span) -> dict[str, Any]:
     return {"field": span.field, "start": span.start, "end": span.end}
 
@@ -139,6 +171,8 @@ def _stance(stance: Stance) -> dict[str, Any]:
     out: dict[str, Any] = {"target": stance.target, "target_type": stance.target_type}
     if stance.span is not None:
         out["start"], out["end"] = stance.span.start, stance.span.end
+    if stance.entity_id is not None:
+        out["entity_id"] = stance.entity_id
     out.update(label=stance.label, score=stance.score, evidence=[_span(s) for s in stance.evidence])
     return out
 

@@ -121,6 +121,13 @@ class Settings:
         "(empty: `~/.cache/pipeline/e5-small`)",
         lambda v: Path(v) if v else None,
     )
+    aliases: Path | None = _setting(
+        "ALIASES",
+        "",
+        "entity alias table (JSON, `pipeline train aliases`); empty: the one shipped in the "
+        "package. Every worker must use the same table: ids come from it",
+        lambda v: Path(v) if v else None,
+    )
     stance_topics: tuple[str, ...] = _setting(
         "STANCE_TOPICS", "", "`;`-separated stance topics judged in every article", sep=";"
     )

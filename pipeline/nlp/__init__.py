@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline.nlp.identity import ALIASES_FILE, load_resolver
 from pipeline.nlp.tagger import ModelTagger
 from pipeline.nlp.types import Tagger
 
@@ -21,6 +22,7 @@ def load_tagger(
     threads: int = 0,
     base_dir: Path | None = None,
     backend: str = "onnx-int8",
+    aliases: Path | None = None,
 ) -> Tagger:
     """Build the configured tagger.
 
@@ -28,8 +30,10 @@ def load_tagger(
     package; base_dir is where the converted base is cached; backend: torch or ONNX Runtime,
     see pipeline.nlp.e5.onnx). `hf`: any Hugging Face models,
     at least one of the two. `null`: no model. `package.module:callable`: your own Tagger,
-    made by calling that with no arguments.
+    made by calling that with no arguments. Entities are identified with the alias table at
+    `aliases` (default: the shipped one); a table that cannot be read raises AliasTableError.
     """
+    resolver = load_resolver(aliases or ALIASES_FILE)
     if name == "null":
         return ModelTagger(None, None)
     if ":" in name:
@@ -50,7 +54,7 @@ def load_tagger(
 
         ner = HFEntityRecognizer(ner_model) if ner_model else None
         stance = HFNliStance(stance_model) if stance_model else None
-        return ModelTagger(ner, stance, topics)
+        return ModelTagger(ner, stance, topics, resolver=resolver)
     from pipeline.nlp.e5 import E5EntityRecognizer, E5Stance, head_folder, share_embeddings
     from pipeline.nlp.e5.topics import E5TopicMatcher
 
@@ -59,7 +63,7 @@ def load_tagger(
     stance = E5Stance(head_folder("stance", stance_model), **e5)
     if backend == "torch":
         share_embeddings(ner.model.module, stance.model.module)
-    return ModelTagger(ner, stance, topics, E5TopicMatcher(**e5))
+    return ModelTagger(ner, stance, topics, E5TopicMatcher(**e5), resolver)
 
 
 def _custom_tagger(spec: str) -> Tagger:

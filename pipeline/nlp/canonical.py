@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import cache
 from importlib.metadata import version
 from typing import Any
@@ -13,6 +14,7 @@ from pipeline.nlp.types import ModelInfo
 
 MORPH_LANGUAGES = ("uk", "ru")
 _WORD = re.compile(r"\w+(?:['’ʼ-]\w+)*")
+_PHRASE_WORD = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*")  # потока-2: the word is потока
 _POSSESSIVE = re.compile(r"(?:'s|’s)$")
 
 INFO = ModelInfo("canonical", "pymorphy3", version("pymorphy3"))
@@ -49,85 +51,133 @@ def _restore_case(form: str, original: str) -> str:
 def canonical(text: str, language: str, label: str = "PER") -> str:
     """A uk/ru name in its dictionary form, in the name's own casing.
 
-    Every part of a person's name is lemmatised (Володимира Зеленського → Володимир
-    Зеленський). Other names are a noun phrase: the adjectives and the first noun go to the
-    nominative, agreeing in gender and number, and what follows the noun stays as written
-    (Верховної Ради України → Верховна Рада України, Сполучених Штатів → Сполучені Штати).
+    Every part of a person's name is lemmatised, the parts agreeing in case (Олександра
+    Новака → Олександр Новак, Навальной → Навальная). Other names are a noun phrase: the
+    adjectives and the first noun go to the nominative, agreeing in gender and number, and what
+    follows the noun stays as written (Верховної Ради України → Верховна Рада України,
+    «Северного потока-2» → «Северный поток-2»). A word the dictionary does not know stays as
+    written unless the known words show its case.
     """
     text = " ".join(text.split())
     if language not in MORPH_LANGUAGES:
         return _POSSESSIVE.sub("", text) or text
     if label == "PER":
-        return _WORD.sub(lambda m: _restore_case(name_lemma(m.group(), language), m.group()), text)
+        return _person(text, language)
     return _noun_phrase(text, language)
 
 
 NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
 
 
-def name_reading(word: str, language: str) -> Any:
-    """The reading of a word inside a person's name: a first name, surname or patronymic where
-    the dictionary has one; of equally likely readings a singular, non-neuter, nominative one
+def _rank(parse: Any) -> tuple:
+    """Name readings first; of equally likely ones a singular, non-neuter, nominative one
     (Юлія is a nominative woman's name, not the genitive of Юлій)."""
+    tags = parse.tag.grammemes
+    return (
+        not NAME_TAGS & tags,
+        -round(parse.score, 2),
+        "plur" in tags,
+        "neut" in tags,
+        parse.tag.case != "nomn",
+    )
 
-    def rank(parse: Any) -> tuple:
-        tags = parse.tag.grammemes
-        return (
-            not NAME_TAGS & tags,
-            -round(parse.score, 2),
-            "plur" in tags,
-            "neut" in tags,
-            parse.tag.case != "nomn",
-        )
 
-    return min(_analyzer(language).parse(word), key=rank)
+def name_reading(word: str, language: str, case: str | None = None) -> Any:
+    """The likeliest reading of a word inside a person's name (in `case` where it has one)."""
+    parses = _analyzer(language).parse(word)
+    in_case = [p for p in parses if p.tag.case == case]
+    return min(in_case or parses, key=_rank)
+
+
+def _known(word: str, language: str) -> bool:
+    return all(_analyzer(language).word_is_known(part) for part in word.split("-"))
+
+
+def _person(text: str, language: str) -> str:
+    words = [m.group() for m in _WORD.finditer(text)]
+    votes: Counter[str] = Counter()
+    for word in words:
+        if _known(word, language):
+            best: dict[str, float] = {}
+            for parse in _analyzer(language).parse(word):
+                if parse.tag.case:
+                    best[parse.tag.case] = max(best.get(parse.tag.case, 0.0), parse.score)
+            votes.update(best)
+    case = max(votes, key=lambda c: (votes[c], c == "nomn")) if votes else "nomn"
+    lemmas = iter([name_lemma(w, language, case) for w in words])
+    return _WORD.sub(lambda m: _restore_case(next(lemmas), m.group()), text)
 
 
 @cache
-def name_lemma(word: str, language: str) -> str:
+def name_lemma(word: str, language: str, case: str | None = None) -> str:
     """A word of a person's name in the nominative, keeping its gender (Навальной →
     навальная, Зеленським → зеленський); lower case. Hyphenated names part by part
-    (Касим-Жомарта → касим-жомарт)."""
-    reading = name_reading(word, language)
-    if "-" in word and not NAME_TAGS & reading.tag.grammemes:
-        return "-".join(name_lemma(part, language) for part in word.split("-"))
+    (Касим-Жомарта → касим-жомарт; Ростова-на-Дону is one word)."""
+    reading = name_reading(word, language, case)
+    parts = word.split("-")
+    if (
+        len(parts) > 1
+        and all(p[:1].isupper() for p in parts)
+        and not NAME_TAGS & reading.tag.grammemes
+    ):
+        return "-".join(name_lemma(part, language, case) for part in parts)
+    if not _known(word, language) and reading.tag.case != case:
+        return word.lower()
     if reading.tag.case == "nomn" and "plur" not in reading.tag.grammemes:
-        return reading.word
+        return word.lower()
     inflected = reading.inflect({"nomn", "sing"}) or reading.inflect({"nomn"})
     return inflected.word if inflected is not None else reading.normal_form
 
 
+_ADJECTIVE = frozenset({"ADJF", "PRTF"})
+
+
 def _noun_phrase(text: str, language: str) -> str:
     analyzer = _analyzer(language)
-    words = list(_WORD.finditer(text))
-    adjectives: list[Any] = []
-    for index, match in enumerate(words):
+    words = list(_PHRASE_WORD.finditer(text))
+    first = words[0].group() if words else ""
+    if not first or (first[:1].isupper() and not _known(first, language)):
+        return text  # a foreign name written in Cyrillic (Блю Стрим Пайплайн): as written
+    adjectives: list[list[Any]] = []
+    for match in words:
         parses = analyzer.parse(match.group())
-        if {"ADJF", "PRTF"} & parses[0].tag.grammemes:
-            adjectives.append(parses[0])
+        readings = [p for p in parses if _ADJECTIVE & p.tag.grammemes]
+        if readings and "NOUN" not in parses[0].tag.grammemes:
+            adjectives.append(readings)
             continue
         if "NOUN" not in parses[0].tag.grammemes:
             break
-        head = _agreeing(parses, adjectives[-1] if adjectives else None)
-        forms = [_nominative(p) for p in [*adjectives, head]]
-        end = match.end()
-        phrase = [
-            _restore_case(f, w.group()) for f, w in zip(forms, words[: index + 1], strict=True)
-        ]
-        return " ".join(phrase) + text[end:]
+        chosen = _agreeing([p for p in parses if "NOUN" in p.tag.grammemes], adjectives)
+        return (
+            _replace_words(text[: match.end()], [_nominative(p) for p in chosen])
+            + text[match.end() :]
+        )
     # No noun to agree with: each word on its own.
     return _WORD.sub(lambda m: _restore_case(lemma(m.group(), language), m.group()), text)
 
 
-def _agreeing(parses: list[Any], adjective: Any) -> Any:
-    """The noun reading that agrees with the adjective before it (Верховної Ради: рада, not
-    рад), else the most likely one."""
-    if adjective is not None:
-        wanted = {g for g in (adjective.tag.case, adjective.tag.number, adjective.tag.gender) if g}
-        for parse in parses:
-            if "NOUN" in parse.tag.grammemes and wanted <= parse.tag.grammemes:
-                return parse
-    return parses[0]
+def _replace_words(text: str, forms: list[str]) -> str:
+    """Each word of text replaced by the next form, in the word's casing; the rest kept."""
+    replacements = iter(forms)
+    return _PHRASE_WORD.sub(lambda m: _restore_case(next(replacements), m.group()), text)
+
+
+def _agreeing(nouns: list[Any], adjectives: list[list[Any]]) -> list[Any]:
+    """Readings of the adjectives and the noun that agree in case, number and (singular)
+    gender, the likeliest noun first (Северного потока: северный, not северное); else each
+    word's likeliest."""
+    for noun in nouns:
+        tag = noun.tag
+        wanted = {
+            g for g in (tag.case, tag.number, tag.gender if tag.number == "sing" else None) if g
+        }
+        chosen = [
+            next((a for a in readings if wanted <= a.tag.grammemes), None)
+            for readings in adjectives
+        ]
+        if all(chosen):
+            return [*chosen, noun]
+    return [*(readings[0] for readings in adjectives), nouns[0]]
 
 
 def _nominative(parse: Any) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from itertools import islice
 
 from pipeline.nlp import canonical
+from pipeline.nlp.identity import Resolver
 from pipeline.nlp.spans import consistent_labels
 from pipeline.nlp.targets import LemmaOverlap, TopicMatcher, stance_queries
 from pipeline.nlp.types import (
@@ -24,7 +25,8 @@ from pipeline.nlp.types import (
 
 
 class ModelTagger:
-    """Runs NER on every title and body, then stance on entity, topic and span targets.
+    """Runs NER on every title and body, identifies the entities, then judges stance toward
+    each entity (once, all its mentions as evidence), topic and span target.
 
     Either backend may be None (no entities / no stance): the `null` tagger has neither.
     """
@@ -35,11 +37,13 @@ class ModelTagger:
         stance: StanceClassifier | None,
         topics: Sequence[str] = (),
         matcher: TopicMatcher | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.ner = ner
         self.stance = stance
         self.topics = tuple(topics)
         self.matcher = matcher or LemmaOverlap()
+        self.resolver = resolver
         self.models: list[ModelInfo] = [m.info for m in (ner, stance) if m is not None]
         if ner is not None:
             self.models.append(canonical.INFO)
@@ -49,6 +53,13 @@ class ModelTagger:
         started = time.perf_counter()
         all_entities = self._entities(docs)
         ner_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        if self.resolver is not None:
+            all_entities = [
+                self.resolver.identify(e, d.language)
+                for d, e in zip(docs, all_entities, strict=True)
+            ]
+        identity_ms = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         queries = [
             stance_queries(d, e, self.topics, self.matcher)
@@ -62,11 +73,17 @@ class ModelTagger:
             result.entities = entities
             if self.stance is not None:
                 result.stance = [
-                    Stance(q.target, q.target_type, s.label, s.score, q.evidence, q.span)
+                    Stance(
+                        q.target, q.target_type, s.label, s.score, q.evidence, q.span, q.entity_id
+                    )
                     for q, s in zip(doc_queries, islice(answers, len(doc_queries)), strict=True)
                 ]
             # A batch's model time is shared evenly: what one article cost is not observable.
-            result.timings_ms = {"ner": ner_ms / len(docs), "stance": stance_ms / len(docs)}
+            result.timings_ms = {
+                "ner": ner_ms / len(docs),
+                "identity": identity_ms / len(docs),
+                "stance": stance_ms / len(docs),
+            }
         return results
 
     def _entities(self, docs: Sequence[Document]) -> list[list[Entity]]:

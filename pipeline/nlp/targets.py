@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from pipeline.nlp.canonical import lemmas
+from pipeline.nlp.identity import by_fullness
 from pipeline.nlp.text import sentences
 from pipeline.nlp.types import FIELDS, Document, Entity, Span
 
@@ -25,6 +26,7 @@ class StanceQuery:
     evidence: tuple[Span, ...]
     premise: str
     span: Span | None = None
+    entity_id: str | None = None
 
 
 def _sentence_spans(doc: Document) -> list[Span]:
@@ -79,18 +81,20 @@ def stance_queries(
     topics: Sequence[str],
     matcher: TopicMatcher | None = None,
 ) -> list[StanceQuery]:
-    """One query per judged entity (by canonical name), topic and explicit span target."""
+    """One query per judged entity (by entity id: all its mentions' sentences are evidence,
+    its fullest name the target), topic and explicit span target."""
     spans = _sentence_spans(doc)
     if not spans:
         return []
     queries = []
-    mentions: dict[str, list[Span]] = {}
+    mentions: dict[str, list[Entity]] = {}
     for ent in entities:  # every type: stance toward Brexit or Sputnik V is news too
-        mentions.setdefault(ent.canonical, []).append(ent.span)
+        mentions.setdefault(ent.entity_id or ent.canonical, []).append(ent)
     ranked = sorted(mentions.items(), key=lambda item: -len(item[1]))[:MAX_ENTITY_TARGETS]
-    for name, spans_of_name in ranked:
-        evidence = [s for m in spans_of_name if (s := _containing(spans, m)) is not None]
-        queries.append(_query(doc, name, "entity", evidence))
+    for entity_id, of_entity in ranked:
+        evidence = [s for m in of_entity if (s := _containing(spans, m.span)) is not None]
+        name = by_fullness(m.canonical for m in of_entity)[0]
+        queries.append(_query(doc, name, "entity", evidence, entity_id=entity_id))
     for target in dict.fromkeys((*doc.targets, *topics)):  # each target once, in order
         if isinstance(target, Span):
             text = doc.body[target.start : target.end]

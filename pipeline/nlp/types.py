@@ -33,11 +33,16 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class Entity:
+    """A mention; entity_id is the same for every mention of one real-world entity, in any
+    article or language (pipeline.nlp.identity). A tagger may leave it empty: the Enricher
+    resolves it then."""
+
     span: Span
     text: str
     label: str
     score: float
     canonical: str
+    entity_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,7 @@ class Stance:
     score: float
     evidence: tuple[Span, ...]
     span: Span | None = None  # the target itself, for target_type == "span"
+    entity_id: str | None = None  # for target_type == "entity"
 
 
 @dataclass(slots=True)

@@ -10,14 +10,22 @@ worse than a missed one). First names of one person in several languages form a 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from pipeline.contracts import entity_labels
 from pipeline.nlp.canonical import canonical
-from pipeline.nlp.identity import AliasTable, Mention, Resolver
+from pipeline.nlp.identity import ALIASES_FILE, AliasTable, Mention, Resolver, load_aliases
 from pipeline.nlp.identity.keys import match_key, slug
 from pipeline.nlp.identity.persons import person_name
-from pipeline.train.ner_data import GoldDocument, GoldMention, slavicner_documents
+from pipeline.train.ner_data import (
+    HELD_OUT_TOPIC,
+    SLAVICNER_TOPICS,
+    TRAINING_TOPICS,
+    GoldDocument,
+    GoldMention,
+    slavicner_documents,
+)
 
 MIN_SHARE = 0.9  # of a key's mentions that must belong to its id
 COUNTRY_LANGUAGES = ("uk", "ru", "en", "be", "bg", "cs", "de", "es", "fr", "it", "kk", "pl")
@@ -25,22 +33,26 @@ NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})  # ORG or 
 
 
 def entity_of(mention: GoldMention) -> tuple[str, str]:
-    """(our id, display name) of a SlavicNER entity: GPE-Great-Britain → LOC:great-britain."""
-    name = mention.entity.split("-", 1)[-1].replace("-", " ")
-    return f"{mention.label}:{slug(name)}", name
+    """(our id, display name) of a SlavicNER entity: GPE-Great-Britain → LOC:great-britain.
+    The id's type is the entity's, whatever a mention of it is typed: one entity, one id."""
+    kind, _, rest = mention.entity.partition("-")
+    label = "LOC" if kind == "GPE" else kind
+    name = rest.replace("-", " ")
+    return f"{label}:{slug(name)}", name
 
 
 def _forms(mention: GoldMention, lang: str) -> set[str]:
     return {canonical(mention.surface, lang, mention.label), mention.lemma}
 
 
-def build_aliases(data_dir: Path, topics: Sequence[str]) -> AliasTable:
+def build_aliases(data_dir: Path, topics: Sequence[str] = TRAINING_TOPICS) -> AliasTable:
     """The alias table from the given SlavicNER topics and CLDR country names."""
     mentions = [
         (doc.lang, m)
         for t in topics
         for doc in slavicner_documents(t, data_dir)
         for m in doc.mentions
+        if entity_of(m)[0].split(":")[0] in entity_labels()  # a few ids lack their type
     ]
     names = dict(entity_of(m) for _, m in mentions)
     given = _given_classes(mentions)
@@ -170,4 +182,34 @@ def evaluate_identity(documents: Sequence[GoldDocument], resolver: Resolver) -> 
     report["by_language"] = {
         lang: scores([r for r in rows if r[0] == lang]) for lang in sorted({r[0] for r in rows})
     }
+    return report
+
+
+def evaluate_topics(
+    data_dir: Path, aliases: Path | None = None, log: Callable[[str], None] = print
+) -> dict[str, dict]:
+    """evaluate_identity on each SlavicNER topic found under data_dir, twice: with the shipped
+    alias table (`seen`: whether the topic helped build it), and with a table built from the
+    other training topics only (`unseen_b_cubed`: what a topic new to the table gets)."""
+    resolver = Resolver(load_aliases(aliases or ALIASES_FILE))
+    report = {}
+    for topic in (HELD_OUT_TOPIC, *(t for t in SLAVICNER_TOPICS if t != HELD_OUT_TOPIC)):
+        try:
+            documents = slavicner_documents(topic, data_dir)
+        except FileNotFoundError:
+            continue  # a withheld topic
+        scores = {"seen": topic in TRAINING_TOPICS, **evaluate_identity(documents, resolver)}
+        if scores["seen"]:
+            others = [t for t in TRAINING_TOPICS if t != topic]
+            unseen = Resolver(build_aliases(data_dir, others))
+            scores["unseen_b_cubed"] = evaluate_identity(documents, unseen)["b_cubed"]
+        else:
+            scores["unseen_b_cubed"] = scores["b_cubed"]
+        report[topic] = scores
+        log(
+            f"{topic}: lemma accuracy {scores['lemma_accuracy']:.3f}, B-cubed F1 "
+            f"{scores['b_cubed']['f1']:.3f}{' (seen)' if scores['seen'] else ''}, "
+            f"unseen {scores['unseen_b_cubed']['f1']:.3f} "
+            f"(per-language lemma id {scores['b_cubed_lemma_id']['f1']:.3f})"
+        )
     return report

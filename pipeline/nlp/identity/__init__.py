@@ -2,7 +2,26 @@
 languages (`Resolver`), from name keys (`keys`), person names (`persons`) and the shipped alias
 table (`aliases`)."""
 
-from pipeline.nlp.identity.aliases import AliasTable, AliasTableError, load_aliases
-from pipeline.nlp.identity.resolver import Mention, Resolver
+from functools import cache
+from pathlib import Path
 
-__all__ = ["AliasTable", "AliasTableError", "Mention", "Resolver", "load_aliases"]
+from pipeline.nlp.identity.aliases import ALIASES_FILE, AliasTable, AliasTableError, load_aliases
+from pipeline.nlp.identity.resolver import Mention, Resolver, by_fullness
+
+
+@cache
+def load_resolver(aliases: Path = ALIASES_FILE) -> Resolver:
+    """The resolver on an alias table, read once per process."""
+    return Resolver(load_aliases(aliases))
+
+
+__all__ = [
+    "ALIASES_FILE",
+    "AliasTable",
+    "AliasTableError",
+    "Mention",
+    "Resolver",
+    "by_fullness",
+    "load_aliases",
+    "load_resolver",
+]

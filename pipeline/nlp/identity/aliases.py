@@ -47,7 +47,8 @@ class AliasTable:
 
 
 def load_aliases(path: Path = ALIASES_FILE) -> AliasTable:
-    """The table at path, checked: every key leads to a named id of a known label."""
+    """The table at path, checked: every key leads to a named id of a known type (a name
+    typed LOC in one article and ORG in another may lead to one id)."""
     try:
         raw = orjson.loads(path.read_bytes())
     except FileNotFoundError:
@@ -66,6 +67,6 @@ def load_aliases(path: Path = ALIASES_FILE) -> AliasTable:
             raise AliasTableError(f"alias table {path}: unknown label {label!r}")
         for key, entity_id in keys.items():
             match = ID.match(entity_id) if isinstance(entity_id, str) else None
-            if match is None or match["label"] != label or entity_id not in table.names:
+            if match is None or match["label"] not in labels or entity_id not in table.names:
                 raise AliasTableError(f"alias table {path}: bad id {entity_id!r} for {key!r}")
     return table

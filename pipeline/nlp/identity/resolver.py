@@ -11,12 +11,13 @@ article and the package, so every worker, restart and machine gives the same id.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from pipeline.nlp.identity.aliases import AliasTable
 from pipeline.nlp.identity.keys import match_key, script
 from pipeline.nlp.identity.persons import PersonName, person_name
+from pipeline.nlp.types import Entity
 
 _FUNCTION_WORDS = frozenset(
     ["і", "й", "та", "и", "в", "у", "з", "of", "the", "and", "for", "de", "la", "le", "der", "und"]
@@ -41,6 +42,11 @@ class Resolver:
         """A person's key: first-name class and surname (the surname alone without one)."""
         given = self.aliases.given_class(name.given) if name.given else ""
         return " ".join(filter(None, (given, name.surname)))
+
+    def identify(self, entities: Sequence[Entity], language: str) -> list[Entity]:
+        """The entities of one article, each with its entity id."""
+        ids = self.resolve([Mention(e.label, e.canonical) for e in entities], language)
+        return [replace(e, entity_id=i) for e, i in zip(entities, ids, strict=True)]
 
     def resolve(self, mentions: Sequence[Mention], language: str) -> list[str]:
         ids = [""] * len(mentions)
@@ -98,7 +104,7 @@ class Resolver:
     # ------------------------------------------------------------ ids
 
     def _id(self, label: str, forms: Sequence[str], language: str) -> str:
-        ranked = sorted(set(forms), key=lambda f: (-len(f.split()), -len(f), f))
+        ranked = by_fullness(forms)
         if label == "PER":
             # A full name is looked up by itself only: a surname alone may be someone else's.
             names = [person_name(f, language) for f in ranked]
@@ -116,6 +122,12 @@ class Resolver:
             digest = hashlib.blake2s(fullest.encode(), digest_size=5).hexdigest()
             return f"{label}:{language}:{'-'.join(keys[0].split()) or digest}"
         return f"{label}:{'-'.join(keys[0].split())}"
+
+
+def by_fullness(forms: Iterable[str]) -> list[str]:
+    """Distinct name forms, the fullest first (most words, then longest): the first is the
+    name an entity is shown by."""
+    return sorted(set(forms), key=lambda f: (-len(f.split()), -len(f), f))
 
 
 def _initial(parsed: Sequence[PersonName], members: Sequence[int]) -> str:

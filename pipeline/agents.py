@@ -27,16 +27,23 @@ from pipeline.app import (
     entities_read,
     entities_topic,
     entity_mentions,
+    entity_names,
     seen_ids,
     settings,
 )
-from pipeline.contracts import InvalidArticle, dead_letter, decode_article, entity_events
+from pipeline.contracts import (
+    SCHEMA_VERSION,
+    InvalidArticle,
+    dead_letter,
+    decode_article,
+    entity_events,
+)
 from pipeline.enrich import Enricher
 from pipeline.kafka import health
 from pipeline.kafka.output import Output
 from pipeline.monitor import metrics
 from pipeline.monitor.activity import SAMPLE_S, Activity
-from pipeline.monitor.entities import mention_key
+from pipeline.monitor.entities import mention_key, with_names
 from pipeline.monitor.watchdog import EXIT_STALLED, Watchdog
 from pipeline.web import dashboard, views
 
@@ -55,7 +62,7 @@ metrics.declare_outputs(
     for t in (enriched_topic, entities_topic, dlq_topic, seen_ids.changelog_topic)
 )
 views.register(app, activity)
-dashboard.register(app, activity, entity_mentions)
+dashboard.register(app, activity, entity_mentions, entity_names)
 
 # (partition, offset) of the events this worker emitted, acknowledged by the broker. Faust may
 # deliver a record twice in one process (pipeline.kafka.gaps reads skipped offsets again): the
@@ -143,8 +150,8 @@ def _enriched_outputs(event: EventT, record: dict[str, Any]) -> list[Output]:
     headers = [("article-key", key)]
     outputs = [Output(enriched_topic.get_topic_name(), key, orjson.dumps(record), headers)]
     outputs += [
-        Output(entities_topic.get_topic_name(), canonical.encode(), orjson.dumps(entity), headers)
-        for canonical, entity in entity_events(record)
+        Output(entities_topic.get_topic_name(), entity_id.encode(), orjson.dumps(entity), headers)
+        for entity_id, entity in entity_events(record)
     ]
     return outputs
 
@@ -262,17 +269,24 @@ async def enrich_articles(stream: StreamT) -> None:
 
 @app.agent(entities_read)
 async def count_mentions(stream: StreamT) -> None:
-    """Count the articles that mention each entity, by stance, in the windowed table. A record
-    that is not one of ours is left uncounted (it stays in the topic)."""
+    """Count the articles that mention each entity, by language and stance, in the windowed
+    table, and keep each id's name and forms. A record that is not one of ours (or of an older
+    schema, keyed by name) is left uncounted (it stays in the topic)."""
     async for raw in stream:
         try:
-            key = mention_key(orjson.loads(raw))
+            event = orjson.loads(raw)
+            key = mention_key(event)
+            names = with_names(entity_names.get(event["entity_id"]), event)
         except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
             log.warning(
-                "a record on %s is not an entity event; not counted", settings.topic_entities
+                "a record on %s is not an entity event of schema %d; not counted",
+                settings.topic_entities,
+                SCHEMA_VERSION,
             )
             continue
         entity_mentions[key] += 1
+        if names is not None:
+            entity_names[event["entity_id"]] = names
 
 
 @app.timer(SAMPLE_S)

@@ -97,16 +97,24 @@ seen_ids = app.Table(
     partitions=settings.partitions,
 )
 
-# "label, stance, canonical" → articles that mentioned the entity, per minute of the entity
+# "entity id, language, stance" → articles that mentioned the entity, per minute of the entity
 # events' timestamps, kept 16 minutes: the dashboard's top entities. Written from the entities
-# topic, so partitioned like it.
+# topic, so partitioned like it (by entity id). Named for its key: the table of schema 1,
+# "entity-mentions", was keyed by name and is left to expire.
 entity_mentions = app.Table(
-    "entity-mentions",
+    "entity-id-mentions",
     key_type=str,
     value_type=int,
     default=int,
     partitions=settings.partitions,
 ).tumbling(entities.STEP_S, expires=entities.WINDOW_S + entities.STEP_S)
+# Entity id → {"name", "forms"}: what the dashboard shows for an id.
+entity_names = app.Table(
+    "entity-names",
+    key_type=str,
+    value_type=dict,
+    partitions=settings.partitions,
+)
 
 
 @app.on_worker_init.connect

@@ -217,32 +217,36 @@ def utc_now() -> str:
 
 
 def entity_events(enriched: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """(canonical, event) for each distinct (canonical, label) of an enriched article."""
-    stance_by_target = {
-        s["target"]: {"label": s["label"], "score": s["score"]}
+    """(entity id, event) for each distinct entity of an enriched article, with its mentions
+    and the article's stance toward it."""
+    stance_by_id = {
+        s["entity_id"]: {"label": s["label"], "score": s["score"]}
         for s in enriched["stance"]
         if s["target_type"] == "entity"
     }
-    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    mentions: dict[str, list[dict[str, Any]]] = {}
     for ent in enriched["entities"]:
         mention = {k: ent[k] for k in ("field", "start", "end", "text", "score")}
-        grouped.setdefault((ent["canonical"], ent["label"]), []).append(mention)
+        mentions.setdefault(ent["entity_id"], []).append(mention)
     events = []
-    for (canonical, label), mentions in grouped.items():
+    for entity in enriched["distinct_entities"]:
+        entity_id = entity["entity_id"]
         event: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "article_id": enriched["id"],
-            "canonical": canonical,
-            "label": label,
+            "entity_id": entity_id,
+            "name": entity["name"],
+            "forms": entity["forms"],
+            "label": entity["label"],
             "language": enriched["language"],
-            "mentions": mentions,
+            "mentions": mentions[entity_id],
         }
         for optional in ("published_at", "source"):
             if optional in enriched:
                 event[optional] = enriched[optional]
-        if canonical in stance_by_target:
-            event["stance"] = stance_by_target[canonical]
-        events.append((canonical, event))
+        if entity_id in stance_by_id:
+            event["stance"] = stance_by_id[entity_id]
+        events.append((entity_id, event))
     return events
 
 

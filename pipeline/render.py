@@ -25,25 +25,33 @@ def problem(console: Console, kind: str, message: str) -> None:
 
 
 def enriched_panel(record: dict[str, Any]) -> Panel:
-    """Title, language, entities grouped by label, stances."""
+    """Title, language, each entity once grouped by label (with the other forms it is written
+    in), stances."""
     lines = Text()
     lines.append(f"{record.get('title') or '(no title)'}\n", style="bold")
     lines.append(f"id {record.get('id')}  ·  language {record.get('language')} ")
     lines.append(f"({record.get('language_source')})", style="dim")
     if record.get("published_at"):
         lines.append(f"  ·  {record['published_at']}")
-    grouped: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for ent in record.get("entities", []):
-        grouped[ent["label"]][ent["canonical"]] += 1
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entity in record.get(
+        "distinct_entities", []
+    ):  # one row per entity id, most mentioned first
+        grouped[entity["label"]].append(entity)
     body: list[Any] = [lines]
     if grouped:
         table = Table(box=None, show_header=False, padding=(0, 1))
         for label in sorted(grouped):
-            names = ", ".join(
-                f"{name} ×{n}" if n > 1 else name
-                for name, n in sorted(grouped[label].items(), key=lambda kv: -kv[1])
-            )
-            table.add_row(Text(label, style="bold cyan"), Text(names))
+            names = Text()
+            for i, entity in enumerate(grouped[label]):
+                names.append(", " if i else "")
+                names.append(entity["name"])
+                if entity["mentions"] > 1:
+                    names.append(f" ×{entity['mentions']}")
+                others = [f for f in entity["forms"] if f != entity["name"]]
+                if others:
+                    names.append(f" ({', '.join(others)})", style="dim")
+            table.add_row(Text(label, style="bold cyan"), names)
         body.append(table)
     else:
         body.append(Text("no entities", style="dim"))

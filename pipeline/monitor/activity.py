@@ -42,10 +42,10 @@ def showcase(record: dict[str, Any]) -> dict[str, Any]:
     """An enriched record cut down for display: the start of its body, the entities inside
     that part (with the article's stance toward each) and its topic stances."""
     body = record["body"][:BODY_SHOWN]
-    stance = {s["target"]: s["label"] for s in record["stance"] if s["target_type"] == "entity"}
+    stance = {s["entity_id"]: s["label"] for s in record["stance"] if s["target_type"] == "entity"}
     entities = [
-        {k: e[k] for k in ("field", "start", "end", "label", "canonical")}
-        | {"stance": stance.get(e["canonical"])}
+        {k: e[k] for k in ("field", "start", "end", "label", "canonical", "entity_id")}
+        | {"stance": stance.get(e["entity_id"])}
         for e in record["entities"]
         if e["field"] == "title" or e["end"] <= len(body)
     ]
@@ -56,6 +56,8 @@ def showcase(record: dict[str, Any]) -> dict[str, Any]:
         "body": body,
         "truncated": len(record["body"]) > len(body),
         "entities": entities,
+        # Every entity of the article (not only those in the shown part) and its stance.
+        "entity_stance": {e["entity_id"]: stance.get(e["entity_id"]) for e in record["entities"]},
         "topics": [
             {"target": s["target"], "label": s["label"], "score": s["score"]}
             for s in record["stance"]

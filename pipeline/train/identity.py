@@ -4,7 +4,7 @@ Aliases: every name form of SlavicNER's training topics (surface lemmatised as s
 the corpus's own lemma) keyed as the resolver keys it, pointing to the corpus's cross-lingual
 entity id; a key two ids share in more than one mention in ten is left out (a wrong merge is
 worse than a missed one). First names of one person in several languages form a class
-(Владимир, Володимир, Vladimir). Country names come from CLDR (babel) in the languages below.
+(Владимир, Володимир, Vladimir). Country and city names come from CLDR (babel).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pipeline.train.ner_data import (
 )
 
 MIN_SHARE = 0.9  # of a key's mentions that must belong to its id
-COUNTRY_LANGUAGES = ("uk", "ru", "en", "be", "bg", "cs", "de", "es", "fr", "it", "kk", "pl")
+PLACE_LANGUAGES = ("uk", "ru", "en", "be", "bg", "cs", "de", "es", "fr", "it", "kk", "pl")
 NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})  # ORG or not places
 
 
@@ -85,7 +85,7 @@ def build_aliases(data_dir: Path, topics: Sequence[str] = TRAINING_TOPICS) -> Al
         entity_id, count = ids.most_common(1)[0]
         if count >= MIN_SHARE * ids.total():
             keys[label][key] = entity_id
-    _add_countries(keys, names)
+    _add_places(keys, names)
     used = {i for by_key in keys.values() for i in by_key.values()}
     return AliasTable(
         {label: dict(sorted(k.items())) for label, k in sorted(keys.items())},
@@ -121,24 +121,47 @@ def _given_classes(mentions: Iterable[tuple[str, GoldMention]]) -> dict[str, str
     return {key: find(key) for key in parent if find(key) != key}
 
 
-def _add_countries(keys: dict[str, dict[str, str]], names: dict[str, str]) -> None:
-    """Country names in COUNTRY_LANGUAGES join the corpus's id for the country where one of
-    them has one, else get their own from the English name."""
+def _add_places(keys: dict[str, dict[str, str]], names: dict[str, str]) -> None:
+    """CLDR's country names and its time-zone cities (Київ, Киев, Kyiv, Kiew) in
+    PLACE_LANGUAGES: a place's id comes from CLDR's English name (LOC:kyiv, not the corpus's
+    LOC:kiev), and the corpus's names of it join it. A city named like a country is left out."""
     from babel import Locale
 
-    territories = {lang: Locale.parse(lang).territories for lang in COUNTRY_LANGUAGES}
+    locales = [Locale.parse(lang) for lang in PLACE_LANGUAGES]
     places = keys.setdefault("LOC", {})
-    for code, english in territories["en"].items():
-        if code.isdigit() or code in NOT_COUNTRIES:
+    countries = {
+        english: [loc.territories.get(code) for loc in locales]
+        for code, english in locales[PLACE_LANGUAGES.index("en")].territories.items()
+        if not code.isdigit() and code not in NOT_COUNTRIES
+    }
+    cities = {}
+    for zone in locales[0].time_zones:
+        if "/" not in zone or zone.startswith("Etc/"):
             continue
-        country_keys = {match_key(t[code]) for t in territories.values() if code in t}
-        known = {places[k] for k in country_keys if k in places}
-        if len(known) > 1:
-            continue
-        entity_id = known.pop() if known else f"LOC:{slug(english)}"
-        names.setdefault(entity_id, english)
-        for key in country_keys:
-            places.setdefault(key, entity_id)
+        english = zone.rsplit("/", 1)[1].replace("_", " ")  # CLDR omits English names it equals
+        cities[english] = [
+            loc.time_zones.get(zone, {}).get("city") or (english if loc.language == "en" else None)
+            for loc in locales
+        ]
+    for kind, found in (("country", countries), ("city", cities)):
+        for english, localised in found.items():
+            place_keys = {match_key(n) for n in (english, *localised) if n}
+            known = {places[k] for k in place_keys if k in places}
+            if len(known) > 1 or (kind == "city" and match_key(english) in places):
+                continue
+            entity_id = f"LOC:{slug(english)}"
+            if known and (corpus_id := known.pop()) != entity_id:
+                _rename(keys, corpus_id, entity_id)
+            names[entity_id] = english
+            for key in place_keys:
+                places.setdefault(key, entity_id)
+
+
+def _rename(keys: dict[str, dict[str, str]], old: str, new: str) -> None:
+    for by_key in keys.values():
+        for key, entity_id in by_key.items():
+            if entity_id == old:
+                by_key[key] = new
 
 
 # ---------------------------------------------------------------- evaluation

@@ -49,11 +49,11 @@ def person_name(canonical: str, language: str) -> PersonName:
     words = [(w, k) for w, k in words if k != "patronymic"]
     kinds = [k for _, k in words]
     if "surname" not in kinds:
-        # The last untyped word is the surname (Тереза Мей, Theresa May, Мэй); a lone first
-        # name (Володимир) stays a first name.
-        untyped = [i for i, k in enumerate(kinds) if k == "word"]
-        if untyped:
-            kinds[untyped[-1]] = "surname"
+        # Without a word the dictionary knows as a surname, the last word is the surname
+        # (Тереза Мей, Азия Биби, Theresa May); a lone known first name stays a first name.
+        named = [i for i, k in enumerate(kinds) if k in ("word", "given")]
+        if named and (len(named) > 1 or kinds[named[0]] == "word"):
+            kinds[named[-1]] = "surname"
     given = [w for (w, _), k in zip(words, kinds, strict=True) if k in ("given", "word")]
     surname = [w for (w, _), k in zip(words, kinds, strict=True) if k == "surname"]
     initials = [w for (w, _), k in zip(words, kinds, strict=True) if k == "initial"]

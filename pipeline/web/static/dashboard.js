@@ -139,12 +139,60 @@ function drawEntities(top, order) {
   }
   box.replaceChildren(...labels.map(label => el("div", { "data-label": label },
     el("h3", {}, el("span", { class: "label", text: label, style: { background: `var(--${label})` } })),
-    ...top[label].map(e => el("div", { class: "entity" },
-      el("span", { class: "name", text: e.canonical, title: e.canonical }),
-      stanceStack(e.stance, e.articles),
-      el("span", { class: "num", text: String(e.articles) }),
-    )),
+    ...top[label].map(e => {
+      const languages = Object.entries(e.languages).map(([lang, s]) => `${lang} ${Object.values(s).reduce((a, b) => a + b, 0)}`);
+      const row = el("div", { class: "entity", "data-id": e.entity_id, tabindex: "0" },
+        el("span", {
+          class: "name", text: e.name,
+          title: `${e.entity_id}\nalso written: ${e.forms.join(", ") || "–"}\narticles by language: ${languages.join(", ")}`,
+        }),
+        stanceStack(e.stance, e.articles),
+        el("span", { class: "num", text: String(e.articles) }),
+      );
+      row.addEventListener("click", () => selectEntity(e.entity_id));
+      row.addEventListener("keydown", event => { if (event.key === "Enter") selectEntity(e.entity_id); });
+      return row;
+    }),
   )));
+}
+
+// The entity picked in the top list: its stance per minute and language, and its articles.
+let selectedEntity = null;
+
+function selectEntity(entityId) {
+  selectedEntity = entityId;
+  drawEntity();
+}
+
+async function drawEntity() {
+  const box = document.getElementById("entity-detail");
+  if (!selectedEntity) { box.hidden = true; return; }
+  const response = await fetch(`entity?id=${encodeURIComponent(selectedEntity)}`, { cache: "no-store" });
+  if (!response.ok) return;
+  const e = await response.json();
+  const minutes = e.timeline.minutes.map(m => new Date(m * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+  const close = el("button", { type: "button", text: "close" });
+  close.addEventListener("click", () => selectEntity(null));
+  const rows = Object.entries(e.timeline.languages).map(([lang, perMinute]) => el("div", { class: "minutes" },
+    el("span", { class: "lang", text: lang }),
+    ...perMinute.map((stance, i) => {
+      const total = Object.values(stance).reduce((a, b) => a + b, 0);
+      const stack = total ? stanceStack(stance, total) : el("div", { class: "stack none" });
+      stack.title = `${minutes[i]} · ${lang} · ` + stack.title;
+      return stack;
+    }),
+  ));
+  box.replaceChildren(
+    el("h2", {}, `${e.name} `, el("small", { text: `${e.entity_id} · also written: ${e.forms.join(", ") || "–"}` }), close),
+    el("div", { class: "timeline" },
+      el("div", { class: "minutes axis" }, el("span", { class: "lang" }), ...minutes.map(m => el("span", { text: m }))),
+      ...rows),
+    el("h3", { text: "Latest articles mentioning it" }),
+    el("ul", { class: "mentions" }, ...(e.articles.length ? e.articles.map(a => el("li", {
+      text: `${a.language} · ${a.title || a.id} · stance: ${a.stance || "not judged"}`,
+    })) : [el("li", { class: "empty", text: "none among the latest articles" })])),
+  );
+  box.hidden = false;
 }
 
 // Text with each entity span wrapped in a <mark>; spans are Python string offsets (code points).
@@ -157,7 +205,7 @@ function highlighted(text, entities) {
     parts.push(chars.slice(at, e.start).join(""));
     const stance = e.stance ? ` · ${e.stance}` : "";
     parts.push(el("mark", {
-      class: `ent ${e.label}`, "data-label": e.label, title: `${e.label} · ${e.canonical}${stance}`,
+      class: `ent ${e.label}`, "data-label": e.label, title: `${e.label} · ${e.canonical} · ${e.entity_id}${stance}`,
       text: chars.slice(e.start, e.end).join(""),
     }));
     at = e.end;
@@ -212,6 +260,7 @@ async function refresh() {
     window.dashboardState.data = data;
     drawLabelFilter(data.labels);
     drawEntities(data.top_entities, data.labels);
+    drawEntity();
     drawLatest(data.latest);
     problem.hidden = true;
     window.dashboardState.updates += 1;

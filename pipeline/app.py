@@ -16,6 +16,7 @@ from pipeline.kafka.admin import OUTPUT_MAX_BYTES, ensure_topics
 from pipeline.kafka.gaps import read_gaps_again
 from pipeline.kafka.security import faust_credentials
 from pipeline.monitor import entities
+from pipeline.nlp.identity import ALIASES_FILE, AliasTableError, load_resolver
 from pipeline.settings import Settings
 
 
@@ -39,6 +40,10 @@ if settings.processing_guarantee != "at_least_once":
         "records, docs/RELIABILITY.md); outputs are keyed by article id, so a consumer drops "
         "duplicates by key"
     )
+try:  # every worker must identify entities with the same table: no table, no worker
+    load_resolver(settings.aliases or ALIASES_FILE)
+except AliasTableError as exc:
+    raise SystemExit(f"cannot start: {exc}") from None
 
 app = faust.App(
     settings.app_id,

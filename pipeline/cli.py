@@ -92,9 +92,14 @@ def cmd_tail(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.nlp.identity import AliasTableError
     from pipeline.tag import tag_inputs
 
-    return tag_inputs(args.inputs, settings, pretty=args.format == "pretty")
+    try:
+        return tag_inputs(args.inputs, settings, pretty=args.format == "pretty")
+    except AliasTableError as exc:
+        problem(err, "error:", str(exc))
+        return 1
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:

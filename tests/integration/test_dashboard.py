@@ -110,6 +110,16 @@ def test_dashboard_in_chromium(e5_worker: WorkerProcess) -> None:
         seed_article = page.locator(f'article[data-id="{SEED_ID}"]')
         marks = seed_article.locator("h3 mark.ent").all_text_contents()
         entity_rows = page.locator("#entities .entity .name").all_text_contents()
+        row_ids = page.locator("#entities .entity").evaluate_all(
+            "rows => rows.map(r => r.dataset.id)"
+        )
+        page.locator('#entities .entity[data-id="PER:volodymyr-zelensky"]').click()
+        page.wait_for_selector("#entity-detail:not([hidden]) .timeline", timeout=10_000)
+        detail_title = page.text_content("#entity-detail h2") or ""
+        detail_languages = page.locator(
+            "#entity-detail .minutes:not(.axis) .lang"
+        ).all_text_contents()
+        detail_articles = page.locator("#entity-detail .mentions li").all_text_contents()
         filters = page.locator("#label-filter label").all_text_contents()
         shown_types = page.locator("#entities h3").all_text_contents()
         page.locator('#label-filter input[value="LOC"]').uncheck()  # hide one type
@@ -130,6 +140,10 @@ def test_dashboard_in_chromium(e5_worker: WorkerProcess) -> None:
     assert status == "ready"
     assert marks == title_marks
     assert set(entity_rows) & {e["canonical"] for e in seed["entities"]}
+    assert len(row_ids) == len(set(row_ids)) and "PER:volodymyr-zelensky" in row_ids  # one row each
+    assert "Зеленськ" in detail_title and "PER:volodymyr-zelensky" in detail_title
+    assert "uk" in detail_languages
+    assert any(seed["title"] in a for a in detail_articles)
     assert filters == list(entity_labels())  # the types come from the schema, via the server
     assert "LOC" in shown_types and without_loc == [t for t in shown_types if t != "LOC"]
     assert "uk" in languages
@@ -202,5 +216,6 @@ def test_foreign_records_on_the_entities_topic_do_not_stop_the_worker(
     time.sleep(5)
     assert e5_worker.pid() == pid and e5_worker.ready(), f"see {e5_worker.log_file}"
     log = e5_worker.log_file.read_text(errors="replace")
-    assert log.count("is not an entity event; not counted") == 4 and "Crashed" not in log
+    assert log.count("is not an entity event of schema 2; not counted") == 4
+    assert "Crashed" not in log
     assert orjson.loads(get(e5_worker, "/dashboard/data"))["top_entities"]

@@ -20,4 +20,9 @@ def test_bench_ner_times_naive_and_batched_tagging(e5_ner_head: Path) -> None:
     assert result["articles"] == 2 and result["tokens"] > 1000
     assert result["naive_s"] > 0 and result["ours_s"] > 0
     assert result["speedup"] == pytest.approx(result["naive_s"] / result["ours_s"], abs=0.05)
-    assert "ratio:" in format_report({**result, "threads": 1})
+    assert result["identity_s"] > 0
+    assert result["identity_share"] == pytest.approx(
+        result["identity_s"] / result["ours_s"], abs=0.01
+    )
+    report = format_report({**result, "threads": 1})
+    assert "ratio:" in report and "entity identity" in report

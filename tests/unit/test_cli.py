@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +31,8 @@ def test_choices_match_what_the_code_offers() -> None:
         ["train", "ner", "--data", "../shared/data", "--out", "x", "--resume"],
         ["train", "stance", "--data", "d", "--out", "x", "--init", "h", "--lr", "1e-4"],
         ["eval", "stance", "--head", "h", "--data", "d"],
+        ["train", "aliases", "--data", "../shared/data", "--out", "aliases.json"],
+        ["eval", "identity", "--data", "../shared/data"],
         ["bench", "model", "--json"],
         ["demo"],
         ["down"],
@@ -54,3 +57,20 @@ def test_the_worker_refuses_exactly_once_with_one_clear_line() -> None:
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("PIPELINE_PROCESSING_GUARANTEE=exactly_once is not supported")
     assert "at_least_once" in last
+
+
+def test_the_worker_will_not_start_without_a_usable_alias_table(tmp_path: Path) -> None:
+    broken = tmp_path / "aliases.json"
+    broken.write_text("{not json", encoding="utf-8")
+    env = {**os.environ, "PIPELINE_ALIASES": str(broken)}
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"cannot start: alias table {broken} is not valid JSON")

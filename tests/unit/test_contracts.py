@@ -142,28 +142,36 @@ def test_dead_letter_keeps_the_original_bytes_and_matches_its_schema() -> None:
     assert record["value_size"] == len(raw)
 
 
-def test_entity_events_group_mentions_and_match_their_schema() -> None:
+def test_entity_events_are_one_per_entity_id_and_match_their_schema() -> None:
     enriched = {
         "id": "a1",
         "language": "uk",
         "source": "UNIAN",
         "entities": [
             {"field": "body", "start": 0, "end": 5, "text": "Трамп", "label": "PER",
-             "score": 0.9, "canonical": "Трамп"},
-            {"field": "body", "start": 10, "end": 16, "text": "Трампа", "label": "PER",
-             "score": 0.8, "canonical": "Трамп"},
+             "score": 0.9, "canonical": "Трамп", "entity_id": "PER:donald-trump"},
+            {"field": "body", "start": 10, "end": 24, "text": "Дональда Трампа", "label": "PER",
+             "score": 0.8, "canonical": "Дональд Трамп", "entity_id": "PER:donald-trump"},
             {"field": "title", "start": 0, "end": 4, "text": "Київ", "label": "LOC",
-             "score": 0.7, "canonical": "Київ"},
+             "score": 0.7, "canonical": "Київ", "entity_id": "LOC:kyiv"},
+        ],
+        "distinct_entities": [
+            {"entity_id": "PER:donald-trump", "label": "PER", "name": "Дональд Трамп",
+             "forms": ["Дональда Трампа", "Трамп"], "mentions": 2},
+            {"entity_id": "LOC:kyiv", "label": "LOC", "name": "Київ", "forms": ["Київ"],
+             "mentions": 1},
         ],
         "stance": [
-            {"target": "Трамп", "target_type": "entity", "label": "against", "score": 0.6,
-             "evidence": []},
+            {"target": "Дональд Трамп", "target_type": "entity", "entity_id": "PER:donald-trump",
+             "label": "against", "score": 0.6, "evidence": []},
         ],
     }  # fmt: skip
     events = dict(entity_events(enriched))
-    assert set(events) == {"Трамп", "Київ"}
-    assert [m["text"] for m in events["Трамп"]["mentions"]] == ["Трамп", "Трампа"]
-    assert events["Трамп"]["stance"] == {"label": "against", "score": 0.6}
-    assert "stance" not in events["Київ"]
+    assert list(events) == ["PER:donald-trump", "LOC:kyiv"]
+    trump = events["PER:donald-trump"]
+    assert [m["text"] for m in trump["mentions"]] == ["Трамп", "Дональда Трампа"]
+    assert (trump["name"], trump["forms"]) == ("Дональд Трамп", ["Дональда Трампа", "Трамп"])
+    assert trump["stance"] == {"label": "against", "score": 0.6}
+    assert "stance" not in events["LOC:kyiv"]
     for event in events.values():
         assert schema_errors("entity", event) == []

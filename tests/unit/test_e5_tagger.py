@@ -40,6 +40,36 @@ def test_e5_tagger_enriches_the_seed(e5_ner_head: Path, e5_stance_head: Path, ba
     assert [s["target"] for s in topics] == ["прямі переговори між Україною та Росією"]
 
 
+def test_the_seed_names_each_person_once_with_stance_judged_once_per_person() -> None:
+    (record,) = Enricher(load_tagger("e5"), ("uk", "ru", "en")).enrich([seed_article()])
+    people = {e["entity_id"]: e for e in record["distinct_entities"] if e["label"] == "PER"}
+    for surname in ("Зеленськ", "Путін", "Токаєв", "Макрон"):
+        found = [i for i, e in people.items() if any(surname in f for f in e["forms"])]
+        assert len(found) == 1, (surname, found)
+        assert people[found[0]]["mentions"] >= 2  # the full name and the surname alone
+    judged = [s["entity_id"] for s in record["stance"] if s["target_type"] == "entity"]
+    assert len(judged) == len(set(judged))
+    assert {e["entity_id"] for e in record["entities"]} == set(people) | {
+        e["entity_id"] for e in record["distinct_entities"] if e["label"] != "PER"
+    }
+
+
+def test_one_story_in_uk_ru_and_en_gives_the_same_ids() -> None:
+    stories = {
+        "uk": "Володимир Зеленський прибув до Києва. Зеленський зустрівся з Дональдом Трампом "
+        "у Вашингтоні.",
+        "ru": "Владимир Зеленский прибыл в Киев. Зеленский встретился с Дональдом Трампом "
+        "в Вашингтоне.",
+        "en": "Volodymyr Zelensky arrived in Kyiv. Zelensky met Donald Trump in Washington.",
+    }
+    enricher = Enricher(load_tagger("e5"), ("uk", "ru", "en"))
+    records = enricher.enrich([{"id": k, "body": v, "language": k} for k, v in stories.items()])
+    found = [[e["entity_id"] for e in r["entities"]] for r in records]
+    assert found[0] == found[1] == found[2]
+    assert found[0][:2] == ["PER:volodymyr-zelensky", "LOC:kyiv"]
+    assert found[0][0] == found[0][2]  # "Zelensky" alone joins the full name
+
+
 @pytest.mark.parametrize("backend", ["torch", "onnx-int8"])
 def test_topics_are_matched_to_sentences_by_e5_similarity(backend: str) -> None:
     body = seed_article()["body"]

@@ -9,7 +9,16 @@ import pytest
 from prometheus_client import REGISTRY
 
 from pipeline.monitor.activity import BODY_SHOWN, LATEST_KEPT, Activity, showcase
-from pipeline.monitor.entities import STEP_S, WINDOW_S, mention_key, recent, top_entities
+from pipeline.monitor.entities import (
+    MAX_FORMS,
+    STEP_S,
+    WINDOW_S,
+    mention_key,
+    recent,
+    timeline,
+    top_entities,
+    with_names,
+)
 from pipeline.monitor.watchdog import Watchdog
 
 
@@ -21,15 +30,15 @@ def enriched(article_id: str, language: str = "uk", body: str = "Київ і Л�
         "language": language,
         "entities": [
             {"field": "title", "start": 0, "end": 10, "label": "PER", "canonical": "Зеленський",
-             "text": "Зеленський", "score": 0.9},
+             "text": "Зеленський", "score": 0.9, "entity_id": "PER:zelenski"},
             {"field": "body", "start": 0, "end": 4, "label": "LOC", "canonical": "Київ",
-             "text": "Київ", "score": 0.9},
+             "text": "Київ", "score": 0.9, "entity_id": "LOC:kyiv"},
             {"field": "body", "start": 7, "end": 12, "label": "LOC", "canonical": "Львів",
-             "text": "Львів", "score": 0.9},
+             "text": "Львів", "score": 0.9, "entity_id": "LOC:lviv"},
         ],
         "stance": [
-            {"target": "Київ", "target_type": "entity", "label": "favor", "score": 0.7,
-             "evidence": []},
+            {"target": "Київ", "target_type": "entity", "entity_id": "LOC:kyiv", "label": "favor",
+             "score": 0.7, "evidence": []},
             {"target": "переговори", "target_type": "topic", "label": "neutral", "score": 0.6,
              "evidence": []},
         ],
@@ -91,47 +100,88 @@ def test_showcase_keeps_the_entities_of_the_part_shown_with_their_stance() -> No
         ("Київ", "favor"),
     ]
     assert shown["topics"] == [{"target": "переговори", "label": "neutral", "score": 0.6}]
+    # every entity of the article, also those past the part shown, for the entity view
+    assert shown["entity_stance"] == {"PER:zelenski": None, "LOC:kyiv": "favor", "LOC:lviv": None}
 
 
-def test_top_entities_rank_by_articles_and_mix_the_stances() -> None:
+def event(entity_id: str, language: str = "uk", stance: str | None = None) -> dict[str, Any]:
+    name = entity_id.split(":")[-1]
+    found = {"entity_id": entity_id, "language": language, "name": name, "forms": [name]}
+    return found | ({"stance": {"label": stance, "score": 0.8}} if stance else {})
+
+
+def test_top_entities_rank_ids_by_articles_and_mix_the_stances_over_languages() -> None:
     events = [
-        {"label": "LOC", "canonical": "Київ", "stance": {"label": "favor", "score": 0.8}},
-        {"label": "LOC", "canonical": "Київ", "stance": {"label": "against", "score": 0.8}},
-        {"label": "LOC", "canonical": "Київ"},
-        {"label": "LOC", "canonical": "Львів", "stance": {"label": "neutral", "score": 0.8}},
-        {"label": "PER", "canonical": "Тут\tтаб"},
+        event("LOC:kyiv", "uk", "favor"),
+        event("LOC:kyiv", "ru", "against"),
+        event("LOC:kyiv", "en"),
+        event("LOC:lviv", "uk", "neutral"),
+        event("PER:tut", "uk"),
     ]
     counts: dict[str, int] = {}
-    for event in events:
-        counts[mention_key(event)] = counts.get(mention_key(event), 0) + 1
-    counts[mention_key({"label": "ORG", "canonical": "expired"})] = 0  # a window's default
-
-    top = top_entities(counts.items(), per_label=1)
+    for e in events:
+        counts[mention_key(e)] = counts.get(mention_key(e), 0) + 1
+    names = {"LOC:kyiv": {"name": "Київ", "forms": ["Київ", "Киев", "Kyiv"]}}
+    top = top_entities([(k, 0.0, n) for k, n in counts.items()], names, per_label=1)
+    zero = dict.fromkeys(("favor", "against", "neutral", "unjudged"), 0)
     assert top == {
         "LOC": [
             {
-                "canonical": "Київ",
+                "entity_id": "LOC:kyiv",
+                "name": "Київ",
+                "forms": ["Київ", "Киев", "Kyiv"],
                 "articles": 3,
-                "stance": {"favor": 1, "against": 1, "neutral": 0, "unjudged": 1},
+                "stance": zero | {"favor": 1, "against": 1, "unjudged": 1},
+                "languages": {
+                    "uk": zero | {"favor": 1},
+                    "ru": zero | {"against": 1},
+                    "en": zero | {"unjudged": 1},
+                },
             }
         ],
-        "PER": [
-            {
-                "canonical": "Тут\tтаб",
-                "articles": 1,
-                "stance": {"favor": 0, "against": 0, "neutral": 0, "unjudged": 1},
-            }
+        "PER": [  # a name not yet in the names table shows its id
+            {"entity_id": "PER:tut", "name": "PER:tut", "forms": [], "articles": 1,
+             "stance": zero | {"unjudged": 1}, "languages": {"uk": zero | {"unjudged": 1}}}
         ],
+    }  # fmt: skip
+
+
+def test_recent_keeps_only_windows_of_the_last_15_minutes_and_timeline_splits_them() -> None:
+    now = 10_000_000.0
+    kyiv = mention_key(event("LOC:kyiv", "uk", "favor"))
+    windows = [
+        ((kyiv, (now - 60, now - 0.1)), 2),
+        ((mention_key(event("LOC:kyiv", "ru")), (now - 60, now - 0.1)), 1),
+        ((kyiv, (now - WINDOW_S + STEP_S, now - WINDOW_S + 2 * STEP_S)), 1),
+        ((mention_key(event("LOC:lviv")), (now - WINDOW_S - STEP_S, now - WINDOW_S)), 5),  # old
+        ((kyiv, (now - 120, now - 60)), 0),  # a window's default
+    ]
+    counts = list(recent(windows, now))
+    assert top_entities(counts, {})["LOC"][0]["articles"] == 4
+    assert "LOC:lviv" not in str(counts)
+    zero = dict.fromkeys(("favor", "against", "neutral", "unjudged"), 0)
+    assert timeline(counts, "LOC:kyiv") == {
+        "minutes": [now - WINDOW_S + STEP_S, now - 60],
+        "languages": {
+            "ru": [zero, zero | {"unjudged": 1}],
+            "uk": [zero | {"favor": 1}, zero | {"favor": 2}],
+        },
     }
 
 
-def test_recent_sums_only_windows_of_the_last_15_minutes() -> None:
-    now = 10_000_000.0
-    windows = [
-        (("LOC\tfavor\tКиїв", (now - 60, now - 0.1)), 2),
-        (("LOC\tfavor\tКиїв", (now - WINDOW_S + STEP_S, now - WINDOW_S + 2 * STEP_S)), 1),
-        (("LOC\tfavor\tЛьвів", (now - WINDOW_S - STEP_S, now - WINDOW_S)), 5),  # too old
-    ]
-    top = top_entities(recent(windows, now))
-    assert top == {"LOC": [{"canonical": "Київ", "articles": 3, "stance": {
-        "favor": 3, "against": 0, "neutral": 0, "unjudged": 0}}]}  # fmt: skip
+def test_an_ids_name_stays_the_first_seen_and_its_forms_grow_bounded() -> None:
+    first = with_names(
+        None, event("PER:x") | {"name": "Володимир Зеленський", "forms": ["Зеленського"]}
+    )
+    assert first == {
+        "name": "Володимир Зеленський",
+        "forms": ["Володимир Зеленський", "Зеленського"],
+    }
+    later = with_names(
+        first, event("PER:x") | {"name": "Volodymyr Zelensky", "forms": ["Zelensky"]}
+    )
+    assert later is not None and later["name"] == "Володимир Зеленський"
+    assert later["forms"][-2:] == ["Volodymyr Zelensky", "Zelensky"]
+    assert with_names(later, event("PER:x") | {"name": "Zelensky", "forms": ["Zelensky"]}) is None
+    many = {"name": "a", "forms": [str(i) for i in range(MAX_FORMS)]}
+    assert with_names(many, event("PER:x") | {"name": "new", "forms": ["newer"]}) is None

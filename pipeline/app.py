@@ -1,6 +1,6 @@
-"""The Faust app: its settings, topics, the orjson codec and the dedup table.
-
-Run it with `pipeline worker` or `faust -A pipeline.app worker -l info`.
+"""The Faust app: its settings, topics, tables and the orjson codec. The agents that run on it
+are in `pipeline.worker.agents`: run them with `pipeline worker` or
+`faust -A pipeline.worker.agents worker -l info`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.serializers import codecs
 
 from pipeline.kafka.admin import OUTPUT_MAX_BYTES, ensure_topics
-from pipeline.kafka.gaps import read_gaps_again
 from pipeline.kafka.security import faust_credentials
 from pipeline.monitor import entities
 from pipeline.nlp.identity import ALIASES_FILE, AliasTableError, load_resolver
 from pipeline.settings import Settings
+from pipeline.worker.faust_patches import check_version, read_gaps_again
 
 
 class OrjsonCodec(codecs.Codec):
@@ -125,10 +125,8 @@ entity_names = app.Table(
 @app.on_worker_init.connect
 def create_topics(sender: faust.App, **kwargs: Any) -> None:
     """Topics get their explicit partition counts before any agent or producer creates them,
-    however the worker is started (`pipeline worker` or `faust -A pipeline.app worker`); the
-    consumer reads skipped records again instead of committing past them."""
+    however the worker is started (`pipeline worker` or `faust -A pipeline.worker.agents
+    worker`); the consumer reads skipped records again instead of committing past them."""
     ensure_topics(settings)
+    check_version()
     read_gaps_again(sender.consumer)
-
-
-from pipeline import agents  # noqa: E402, F401  (registers the agent and web views)

@@ -40,7 +40,7 @@ def cmd_kafka(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.app import app
+    from pipeline.worker.agents import app
 
     sys.argv = ["pipeline worker", "worker", "-l", settings.log_level, *args.faust_args]
     app.main()

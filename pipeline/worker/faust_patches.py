@@ -1,4 +1,10 @@
-"""Read again what Faust's consumer skipped, instead of committing past it or stalling.
+"""Where the worker works around faust-streaming FAUST_VERSION's consumer and tables.
+
+Another version may change the internals these touch (`Consumer._add_gap`, `callback`,
+`getmany`, a table's `data` and serialisers): `check_version` says so at start and a unit test
+fails until someone has read them again against it.
+
+Read again what Faust's consumer skipped, instead of committing past it or stalling.
 
 When a worker starts (or rebalances), Faust resumes the input partitions, then seeks them to
 their committed offsets; records fetched in between arrive after the seek. Two things then go
@@ -21,12 +27,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from importlib.metadata import version
 from typing import Any
 
-from faust.types import TP
+from faust.serializers import codecs
+from faust.types import TP, EventT
+
+from pipeline.worker.admit import position
+from pipeline.worker.publish import Output
 
 log = logging.getLogger(__name__)
+FAUST_VERSION = "0.15.3"  # the faust-streaming these were written and tested for
+
+
+def check_version() -> None:
+    """Log loudly when another faust-streaming runs these workarounds."""
+    installed = version("faust-streaming")
+    if installed != FAUST_VERSION:
+        log.warning(
+            "faust-streaming %s is installed; pipeline/worker/faust_patches.py was written for "
+            "%s: check its workarounds against the new version",
+            installed,
+            FAUST_VERSION,
+        )
 
 
 def read_gaps_again(consumer: Any) -> None:
@@ -74,3 +98,42 @@ def read_gaps_again(consumer: Any) -> None:
             yield item
 
     consumer._add_gap, consumer.callback, consumer.getmany = add_gap, callback, getmany
+
+
+class Redeliveries:
+    """(partition, offset) of the events this worker emitted, acknowledged by the broker.
+    `read_gaps_again` may deliver a record twice in one process: the second time it is
+    acknowledged, not enriched again."""
+
+    KEPT = 100_000  # offsets remembered per partition; re-deliveries come within seconds
+
+    def __init__(self) -> None:
+        self.emitted: dict[TP, set[int]] = {}
+
+    def fresh(self, events: Iterable[EventT]) -> list[EventT]:
+        return [e for e in events if e.message.offset not in self.emitted.get(e.message.tp, ())]
+
+    def record(self, events: Iterable[EventT]) -> None:
+        for event in events:
+            offsets = self.emitted.setdefault(event.message.tp, set())
+            offsets.add(event.message.offset)
+            if len(offsets) > self.KEPT:
+                for old in sorted(offsets)[: self.KEPT // 2]:
+                    offsets.discard(old)
+
+
+def remember(table: Any, event: EventT, article_id: str) -> Output:
+    """Record an accepted id in a Faust table without Faust's own changelog write, and return
+    the changelog record for the worker to deliver with the batch (it waits for its
+    acknowledgement, which Faust's table write does not offer). It goes to the partition the id
+    came from (the table is co-partitioned with the input), serialised as Faust's own table
+    writes are, so a restarted worker restores it."""
+    where = position(event)
+    table.data[article_id] = where
+    return Output(
+        table.changelog_topic.get_topic_name(),
+        codecs.dumps(table.key_serializer, article_id),
+        codecs.dumps(table.value_serializer, where),
+        [],
+        event.message.partition,
+    )

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from faust.types import TP
 
-from pipeline.kafka.gaps import read_gaps_again
+from pipeline.worker.faust_patches import read_gaps_again
 
 TP0, TP1 = TP("articles", 0), TP("articles", 1)
 STUCK = 999

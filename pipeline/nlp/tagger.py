@@ -47,6 +47,8 @@ class ModelTagger:
         self.models: list[ModelInfo] = [m.info for m in (ner, stance) if m is not None]
         if ner is not None:
             self.models.append(canonical.INFO)
+        if ner is not None and resolver is not None:
+            self.models.append(resolver.info)
 
     def tag(self, docs: Sequence[Document]) -> list[Tagging]:
         results = [Tagging() for _ in docs]

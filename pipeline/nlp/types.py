@@ -65,7 +65,7 @@ class Tagging:
 
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
-    task: str  # ner | stance | langid | canonical
+    task: str  # ner | stance | langid | canonical | identity
     name: str
     version: str
 

@@ -35,7 +35,13 @@ def test_e5_tagger_enriches_the_seed(e5_ner_head: Path, e5_stance_head: Path, ba
     article = seed_article()
     (record,) = Enricher(tagger, ("uk", "ru", "en")).enrich([article])
     assert_valid_enriched(record, article)
-    assert {m["task"] for m in record["models"]} == {"ner", "stance", "canonical", "langid"}
+    assert {m["task"] for m in record["models"]} == {
+        "ner",
+        "stance",
+        "canonical",
+        "identity",
+        "langid",
+    }
     topics = [s for s in record["stance"] if s["target_type"] == "topic"]
     assert [s["target"] for s in topics] == ["прямі переговори між Україною та Росією"]
 

@@ -105,7 +105,13 @@ def test_hf_backend_on_tiny_models(tiny_models: dict[str, Path]) -> None:
     records = Enricher(tagger, LANGUAGES).enrich([article, long_article])
     for record, source in zip(records, [article, long_article], strict=True):
         assert_valid_enriched(record, source)
-        assert {m["task"] for m in record["models"]} == {"ner", "stance", "langid", "canonical"}
+        assert {m["task"] for m in record["models"]} == {
+            "ner",
+            "stance",
+            "langid",
+            "canonical",
+            "identity",
+        }
     # a random model still predicts some labels; every span covers whole words
     entities = records[0]["entities"] + records[1]["entities"]
     assert entities, "a random 9-label model should tag something in ~1,500 words"

@@ -7,6 +7,7 @@ serving without it would silently give other ids than every other worker.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ class AliasTable:
     keys: dict[str, dict[str, str]]
     names: dict[str, str]
     given: dict[str, str]
+    version: str = ""  # a digest of the file: ids change with the table
 
     def lookup(self, label: str, key: str) -> str | None:
         return self.keys.get(label, {}).get(key)
@@ -50,7 +52,8 @@ def load_aliases(path: Path = ALIASES_FILE) -> AliasTable:
     """The table at path, checked: every key leads to a named id of a known type (a name
     typed LOC in one article and ORG in another may lead to one id)."""
     try:
-        raw = orjson.loads(path.read_bytes())
+        content = path.read_bytes()
+        raw = orjson.loads(content)
     except FileNotFoundError:
         raise AliasTableError(f"alias table {path} is missing; reinstall the package") from None
     except orjson.JSONDecodeError as exc:
@@ -58,7 +61,8 @@ def load_aliases(path: Path = ALIASES_FILE) -> AliasTable:
     if not isinstance(raw, dict) or raw.get("format") != ALIAS_FORMAT:
         raise AliasTableError(f"alias table {path}: not an alias table of format {ALIAS_FORMAT}")
     try:
-        table = AliasTable(dict(raw["keys"]), dict(raw["names"]), dict(raw["given"]))
+        digest = hashlib.blake2s(content, digest_size=6).hexdigest()
+        table = AliasTable(dict(raw["keys"]), dict(raw["names"]), dict(raw["given"]), digest)
     except (KeyError, TypeError, ValueError) as exc:
         raise AliasTableError(f"alias table {path}: missing or malformed part {exc}") from None
     labels = set(entity_labels())

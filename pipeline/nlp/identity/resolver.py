@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pipeline.nlp.identity.aliases import AliasTable
 from pipeline.nlp.identity.keys import match_key, script
 from pipeline.nlp.identity.persons import PersonName, person_name
-from pipeline.nlp.types import Entity
+from pipeline.nlp.types import Entity, ModelInfo
 
 _FUNCTION_WORDS = frozenset(
     ["і", "й", "та", "и", "в", "у", "з", "of", "the", "and", "for", "de", "la", "le", "der", "und"]
@@ -37,6 +37,7 @@ class Resolver:
 
     def __init__(self, aliases: AliasTable) -> None:
         self.aliases = aliases
+        self.info = ModelInfo("identity", "aliases", aliases.version)
 
     def person_key(self, name: PersonName) -> str:
         """A person's key: first-name class and surname (the surname alone without one)."""

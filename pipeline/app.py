@@ -49,6 +49,7 @@ app = faust.App(
     settings.app_id,
     broker=[f"kafka://{server}" for server in settings.broker.split(",")],
     store="memory://",
+    datadir=str(settings.data_dir / "faust" / "{conf.name}"),  # not beside wherever it started
     value_serializer="orjson",
     key_serializer="raw",
     broker_credentials=faust_credentials(settings),

@@ -27,7 +27,8 @@ class PersonName:
 
     @property
     def full(self) -> bool:
-        return bool(self.surname and (self.given or self.initial))
+        """A first name and a surname: a name that can stand for its person on its own."""
+        return bool(self.surname and self.given)
 
 
 def _kind(word: str, language: str) -> str:

@@ -69,13 +69,12 @@ class Resolver:
         parsed = [person_name(n, language) for n in names]
         groups: dict[tuple[str, str], list[int]] = {}
         for i, name in enumerate(parsed):
-            if name.given and name.surname:
-                groups.setdefault((self.aliases.given_class(name.given), name.surname), []).append(
-                    i
-                )
+            if name.full:
+                key = (self.aliases.given_class(name.given), name.surname)
+                groups.setdefault(key, []).append(i)
         full = list(groups)
         for i, name in enumerate(parsed):
-            if name.given and name.surname:
+            if name.full:
                 continue
             # A partial name joins the one full name it fits; none or several: its own group.
             fits = [

@@ -45,11 +45,16 @@ try:  # every worker must identify entities with the same table: no table, no wo
 except AliasTableError as exc:
     raise SystemExit(f"cannot start: {exc}") from None
 
+# Faust's own folder, under ours rather than in whatever folder the worker started in; Faust
+# creates only the last level.
+FAUST_DIR = settings.data_dir / "faust"
+FAUST_DIR.mkdir(parents=True, exist_ok=True)
+
 app = faust.App(
     settings.app_id,
     broker=[f"kafka://{server}" for server in settings.broker.split(",")],
     store="memory://",
-    datadir=str(settings.data_dir / "faust" / "{conf.name}"),  # not beside wherever it started
+    datadir=str(FAUST_DIR / "{conf.name}"),
     value_serializer="orjson",
     key_serializer="raw",
     broker_credentials=faust_credentials(settings),

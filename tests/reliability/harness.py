@@ -167,6 +167,12 @@ def _kind(reason: str) -> str:
     return re.sub(r"(?<= )\d+", "N", reason.split(":")[0])
 
 
+def first_output_after(stamps_ms: list[int], since_s: float) -> float | None:
+    """Seconds from `since_s` to the first enriched record written after it."""
+    later = [t / 1000 - since_s for t in stamps_ms if t / 1000 >= since_s]
+    return round(min(later), 1) if later else None
+
+
 def save(scenario: str, outcome: Outcome, **extra: object) -> None:
     """Append the scenario's figures to .local/reliability.jsonl (for docs/RELIABILITY.md)."""
     path = Settings().data_dir / "reliability.jsonl"

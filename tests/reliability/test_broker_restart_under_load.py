@@ -14,7 +14,7 @@ from pipeline.kafka.broker import LocalBroker
 from pipeline.local import WorkerProcess
 from pipeline.settings import Settings
 from tests.reliability.conftest import SESSION_TIMEOUT_S, kill
-from tests.reliability.harness import PacedProducer, account, articles, save
+from tests.reliability.harness import PacedProducer, account, articles, first_output_after, save
 
 pytestmark = pytest.mark.integration
 ARTICLES = 600
@@ -57,14 +57,8 @@ def test_broker_fault_while_a_restarted_worker_drains_a_backlog(
     if kill_worker:
         worker = start_worker()
     outcome = account(scenario_settings, (k for k, _ in records), timeout_s=90)
-    resumed_s = _first_output_after(outcome.stamps, back_at)
+    resumed_s = first_output_after(outcome.stamps, back_at)
     save(f"broker {fault} under load", outcome, output_resumed_s=resumed_s)
     assert outcome.lost == [], f"{len(outcome.lost)} lost; see {worker.log_file}"
     assert outcome.dead_lettered == 0, outcome.dlq_reasons
     assert resumed_s is not None and resumed_s <= 60 + (SESSION_TIMEOUT_S if kill_worker else 0)
-
-
-def _first_output_after(stamps_ms: list[int], since_s: float) -> float | None:
-    """Seconds from `since_s` to the first enriched record written after it."""
-    later = [t / 1000 - since_s for t in stamps_ms if t / 1000 >= since_s]
-    return round(min(later), 1) if later else None

@@ -20,7 +20,7 @@ def test_bench_ner_times_naive_and_batched_tagging(e5_ner_head: Path) -> None:
     assert result["articles"] == 2 and result["tokens"] > 1000
     assert result["naive_s"] > 0 and result["ours_s"] > 0
     assert result["speedup"] == pytest.approx(result["naive_s"] / result["ours_s"], abs=0.05)
-    assert result["identity_s"] > 0
+    assert result["identity_s"] >= 0  # a tiny head may find no entity at all
     assert result["identity_share"] == pytest.approx(
         result["identity_s"] / result["ours_s"], abs=0.01
     )

@@ -94,6 +94,8 @@ def _known(word: str, language: str) -> bool:
 
 
 def _person(text: str, language: str) -> str:
+    """The words of a name share one case: the one its known words make likeliest (nominative
+    on a tie); each word is lemmatised read in that case."""
     words = [m.group() for m in _WORD.finditer(text)]
     votes: Counter[str] = Counter()
     for word in words:
@@ -110,8 +112,9 @@ def _person(text: str, language: str) -> str:
 
 @cache
 def name_lemma(word: str, language: str, case: str | None = None) -> str:
-    """A word of a person's name in the nominative, keeping its gender (Навальной →
-    навальная, Зеленським → зеленський); lower case. Hyphenated names part by part
+    """A word of a person's name, read in `case`, in the nominative keeping its gender
+    (Навальной → навальная, Зеленським → зеленський); lower case. A word the dictionary does
+    not know stays as written unless it has a reading in `case`. Hyphenated names part by part
     (Касим-Жомарта → касим-жомарт; Ростова-на-Дону is one word)."""
     reading = name_reading(word, language, case)
     parts = word.split("-")

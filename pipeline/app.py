@@ -119,13 +119,10 @@ entity_mentions = app.Table(
     default=int,
     partitions=settings.partitions,
 ).tumbling(entities.STEP_S, expires=entities.WINDOW_S + entities.STEP_S)
-# Entity id → {"name", "forms"}: what the dashboard shows for an id.
-entity_names = app.Table(
-    "entity-names",
-    key_type=str,
-    value_type=dict,
-    partitions=settings.partitions,
-)
+# Entity id → {"name", "forms"}: what the dashboard shows for an id. No value_type: Faust reads
+# a value_type as a model class when it restores the table (dict has no from_data); the orjson
+# codec gives the dict back.
+entity_names = app.Table("entity-names", key_type=str, partitions=settings.partitions)
 
 
 @app.on_worker_init.connect

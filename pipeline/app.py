@@ -15,7 +15,7 @@ from faust.serializers import codecs
 from pipeline.kafka.admin import OUTPUT_MAX_BYTES, ensure_topics
 from pipeline.kafka.security import faust_credentials
 from pipeline.monitor import entities
-from pipeline.nlp.identity import ALIASES_FILE, AliasTableError, load_resolver
+from pipeline.nlp.identity import AliasTableError, load_resolver
 from pipeline.settings import Settings
 from pipeline.worker.faust_patches import check_version, read_gaps_again
 
@@ -41,7 +41,7 @@ if settings.processing_guarantee != "at_least_once":
         "duplicates by key"
     )
 try:  # every worker must identify entities with the same table: no table, no worker
-    load_resolver(settings.aliases or ALIASES_FILE)
+    load_resolver(settings.aliases)
 except AliasTableError as exc:
     raise SystemExit(f"cannot start: {exc}") from None
 

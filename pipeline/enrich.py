@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeline.contracts import SCHEMA_VERSION, utc_now
 from pipeline.nlp import langid, load_tagger
-from pipeline.nlp.identity import ALIASES_FILE, Resolver, by_fullness, load_resolver
+from pipeline.nlp.identity import Resolver, by_fullness, load_resolver
 from pipeline.nlp.types import Document, Entity, Span, Stance, Tagger, Tagging
 from pipeline.settings import Settings
 
@@ -58,8 +58,9 @@ class Enricher:
             backend=settings.e5_backend,
             aliases=settings.aliases,
         )
-        resolver = load_resolver(settings.aliases or ALIASES_FILE)
-        enricher = cls(tagger, settings.languages, settings.max_entities, resolver)
+        enricher = cls(
+            tagger, settings.languages, settings.max_entities, load_resolver(settings.aliases)
+        )
         enricher.enrich([WARM_UP])
         return enricher
 

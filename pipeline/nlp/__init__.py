@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.nlp.identity import ALIASES_FILE, load_resolver
+from pipeline.nlp.identity import load_resolver
 from pipeline.nlp.tagger import ModelTagger
 from pipeline.nlp.types import Tagger
 
@@ -33,7 +33,7 @@ def load_tagger(
     made by calling that with no arguments. Entities are identified with the alias table at
     `aliases` (default: the shipped one); a table that cannot be read raises AliasTableError.
     """
-    resolver = load_resolver(aliases or ALIASES_FILE)
+    resolver = load_resolver(aliases)
     if name == "null":
         return ModelTagger(None, None)
     if ":" in name:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.contracts import entity_labels
 from pipeline.nlp.canonical import canonical
-from pipeline.nlp.identity import ALIASES_FILE, AliasTable, Mention, Resolver, load_aliases
+from pipeline.nlp.identity import AliasTable, Mention, Resolver, load_resolver
 from pipeline.nlp.identity.keys import match_key, slug
 from pipeline.nlp.identity.persons import person_name
 from pipeline.train.ner_data import (
@@ -214,7 +214,7 @@ def evaluate_topics(
     """evaluate_identity on each SlavicNER topic found under data_dir, twice: with the shipped
     alias table (`seen`: whether the topic helped build it), and with a table built from the
     other training topics only (`unseen_b_cubed`: what a topic new to the table gets)."""
-    resolver = Resolver(load_aliases(aliases or ALIASES_FILE))
+    resolver = load_resolver(aliases)
     report = {}
     for topic in (HELD_OUT_TOPIC, *(t for t in SLAVICNER_TOPICS if t != HELD_OUT_TOPIC)):
         try:

@@ -9,9 +9,13 @@ from pipeline.nlp.identity.aliases import ALIASES_FILE, AliasTable, AliasTableEr
 from pipeline.nlp.identity.resolver import Mention, Resolver, by_fullness
 
 
+def load_resolver(aliases: Path | None = None) -> Resolver:
+    """The resolver on an alias table (None: the shipped one), read once per process."""
+    return _resolver(aliases or ALIASES_FILE)
+
+
 @cache
-def load_resolver(aliases: Path = ALIASES_FILE) -> Resolver:
-    """The resolver on an alias table, read once per process."""
+def _resolver(aliases: Path) -> Resolver:
     return Resolver(load_aliases(aliases))
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeline.contracts import SCHEMA_VERSION, utc_now
 from pipeline.nlp import langid, load_tagger
-from pipeline.nlp.identity import Resolver, by_fullness, load_resolver
+from pipeline.nlp.identity import Resolver, by_fullness, label_of, load_resolver
 from pipeline.nlp.types import Document, Entity, Span, Stance, Tagger, Tagging
 from pipeline.settings import Settings
 
@@ -155,7 +155,7 @@ def distinct_entities(entities: Sequence[Entity]) -> list[dict[str, Any]]:
     return [
         {
             "entity_id": entity_id,
-            "label": entity_id.split(":", 1)[0],
+            "label": label_of(entity_id),
             "name": by_fullness(e.canonical for e in mentions)[0],
             "forms": sorted({e.text for e in mentions}),
             "mentions": len(mentions),

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pipeline.contracts import stance_labels
+from pipeline.nlp.identity import label_of
 
 WINDOW_S = 15 * 60
 STEP_S = 60
@@ -59,7 +60,7 @@ def top_entities(
     ranked = sorted(by_entity.items(), key=lambda item: (-item[1].total(), item[0]))
     top: dict[str, list] = {}
     for entity_id, counted in ranked:
-        entities = top.setdefault(entity_id.split(":", 1)[0], [])
+        entities = top.setdefault(label_of(entity_id), [])
         if len(entities) >= per_label:
             continue
         known = names.get(entity_id) or {}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.contracts import entity_labels
 from pipeline.nlp.canonical import canonical
-from pipeline.nlp.identity import AliasTable, Mention, Resolver, load_resolver
+from pipeline.nlp.identity import AliasTable, Mention, Resolver, label_of, load_resolver
 from pipeline.nlp.identity.keys import match_key, slug
 from pipeline.nlp.identity.persons import person_name
 from pipeline.train.ner_data import (
@@ -52,7 +52,7 @@ def build_aliases(data_dir: Path, topics: Sequence[str] = TRAINING_TOPICS) -> Al
         for t in topics
         for doc in slavicner_documents(t, data_dir)
         for m in doc.mentions
-        if entity_of(m)[0].split(":")[0] in entity_labels()  # a few ids lack their type
+        if label_of(entity_of(m)[0]) in entity_labels()  # a few ids lack their type
     ]
     names = dict(entity_of(m) for _, m in mentions)
     given = _given_classes(mentions)
@@ -62,24 +62,15 @@ def build_aliases(data_dir: Path, topics: Sequence[str] = TRAINING_TOPICS) -> Al
     for lang, mention in mentions:
         entity_id = entity_of(mention)[0]
         for form in _forms(mention, lang):
-            if mention.label == "PER":
-                person = person_name(form, lang)
-                key = resolver.person_key(person)
-                if not person.full:
-                    short.add(entity_id)
-            else:
-                key = match_key(form)
-            if key:
+            if key := resolver.key(mention.label, form, lang):
                 votes[mention.label, key][entity_id] += 1
+            if mention.label == "PER" and not person_name(form, lang).full:
+                short.add(entity_id)
     for entity_id, name in names.items():  # the English name the id is made of
-        label = entity_id.split(":")[0]
-        if label == "PER":
-            person = person_name(name, "en")
-            votes[label, resolver.person_key(person)][entity_id] += 1
-            if entity_id in short:
-                votes[label, person.surname][entity_id] += 1
-        else:
-            votes[label, match_key(name)][entity_id] += 1
+        label = label_of(entity_id)
+        votes[label, resolver.key(label, name, "en")][entity_id] += 1
+        if label == "PER" and entity_id in short:
+            votes[label, person_name(name, "en").surname][entity_id] += 1
     keys: dict[str, dict[str, str]] = defaultdict(dict)
     for (label, key), ids in votes.items():
         entity_id, count = ids.most_common(1)[0]

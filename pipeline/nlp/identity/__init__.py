@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 
 from pipeline.nlp.identity.aliases import ALIASES_FILE, AliasTable, AliasTableError, load_aliases
-from pipeline.nlp.identity.resolver import Mention, Resolver, by_fullness
+from pipeline.nlp.identity.resolver import Mention, Resolver, by_fullness, label_of
 
 
 def load_resolver(aliases: Path | None = None) -> Resolver:
@@ -26,6 +26,7 @@ __all__ = [
     "Mention",
     "Resolver",
     "by_fullness",
+    "label_of",
     "load_aliases",
     "load_resolver",
 ]

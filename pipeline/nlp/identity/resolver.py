@@ -39,6 +39,13 @@ class Resolver:
         self.aliases = aliases
         self.info = ModelInfo("identity", "aliases", aliases.version)
 
+    def key(self, label: str, name: str, language: str) -> str:
+        """The key a name of this type is looked up by: for a person, first-name class and
+        surname; for others, the spelling-independent key of the whole name."""
+        if label == "PER":
+            return self.person_key(person_name(name, language))
+        return match_key(name)
+
     def person_key(self, name: PersonName) -> str:
         """A person's key: first-name class and surname (the surname alone without one)."""
         given = self.aliases.given_class(name.given) if name.given else ""
@@ -113,7 +120,7 @@ class Resolver:
                 names = [n for n in names if n.full]
             keys = [self.person_key(n) for n in names]
         else:
-            keys = [match_key(f) for f in ranked]
+            keys = [self.key(label, f, language) for f in ranked]
         for key in keys:
             if (known := self.aliases.lookup(label, key)) is not None:
                 return known
@@ -122,6 +129,11 @@ class Resolver:
             digest = hashlib.blake2s(fullest.encode(), digest_size=5).hexdigest()
             return f"{label}:{language}:{'-'.join(keys[0].split()) or digest}"
         return f"{label}:{'-'.join(keys[0].split())}"
+
+
+def label_of(entity_id: str) -> str:
+    """An id's type, its prefix: PER:volodymyr-zelensky → PER."""
+    return entity_id.split(":", 1)[0]
 
 
 def by_fullness(forms: Iterable[str]) -> list[str]:

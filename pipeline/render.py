@@ -34,9 +34,8 @@ def enriched_panel(record: dict[str, Any]) -> Panel:
     if record.get("published_at"):
         lines.append(f"  ·  {record['published_at']}")
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for entity in record.get(
-        "distinct_entities", []
-    ):  # one row per entity id, most mentioned first
+    # One row per entity id, most mentioned first.
+    for entity in record.get("distinct_entities", []):
         grouped[entity["label"]].append(entity)
     body: list[Any] = [lines]
     if grouped:

@@ -136,6 +136,15 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         report = evaluate_task(
             args.task, args.head, args.data, args.sources, backend=args.backend, log=err.print
         )
+        if args.calibrate:
+            if args.task != "stance":
+                problem(err, "error:", "--calibrate is for the stance head")
+                return 2
+            from pipeline.train.stance import calibrate_head
+
+            temperature = calibrate_head(args.head, args.data, args.backend)
+            report["temperature"] = temperature
+            err.print(f"temperature {temperature} saved in {args.head}/head.json")
     sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
     return 0
 
@@ -253,6 +262,10 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", type=Path, required=True)
     evaluate.add_argument("--sources", nargs="+", help="name:split items (default: test sets)")
     evaluate.add_argument("--backend", choices=E5_BACKENDS, default="torch")
+    evaluate.add_argument(
+        "--calibrate", action="store_true",
+        help="stance: then fit the head's temperature on the calibration sets, into head.json",
+    )  # fmt: skip
     evaluate.set_defaults(run=cmd_eval)
 
     bench = sub.add_parser("bench", help="benchmarks (ratios against a same-run baseline)")

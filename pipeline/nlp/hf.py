@@ -20,7 +20,7 @@ from transformers import (
 
 from pipeline.nlp.spans import merge_spans, normalize_label
 from pipeline.nlp.text import snap_to_words
-from pipeline.nlp.types import EntitySpan, ModelInfo, StanceScore
+from pipeline.nlp.types import EntitySpan, ModelInfo, StanceInput, StanceScore
 
 STANCE_HYPOTHESES = {
     "favor": "This text is in favor of {}.",
@@ -98,12 +98,11 @@ class HFNliStance:
             raise ValueError(f"{model_id} is not an NLI model: no 'entailment' label in {labels}")
         self.entailment = entail[0]
 
-    def predict(self, pairs: Sequence[tuple[str, str]]) -> list[StanceScore]:
+    def predict(self, inputs: Sequence[StanceInput]) -> list[StanceScore]:
+        """The hypotheses name the target, so an NLI model needs no marks in the premise."""
         labels = list(STANCE_HYPOTHESES)
-        premises = [premise for _, premise in pairs for _ in labels]
-        hypotheses = [
-            STANCE_HYPOTHESES[label].format(target) for target, _ in pairs for label in labels
-        ]
+        premises = [i.text for i in inputs for _ in labels]
+        hypotheses = [STANCE_HYPOTHESES[label].format(i.target) for i in inputs for label in labels]
         logits = []
         for i in range(0, len(premises), self.batch_size * len(labels)):
             end = i + self.batch_size * len(labels)

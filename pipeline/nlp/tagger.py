@@ -68,7 +68,7 @@ class ModelTagger:
             for d, e in zip(docs, all_entities, strict=True)
         ]
         flat = [q for qs in queries for q in qs]
-        scores = self.stance.predict([(q.target, q.premise) for q in flat]) if self.stance else []
+        scores = self.stance.predict([q.as_input() for q in flat]) if self.stance else []
         stance_ms = (time.perf_counter() - started) * 1000
         answers = iter(scores)
         for result, entities, doc_queries in zip(results, all_entities, queries, strict=True):

@@ -9,7 +9,7 @@ from typing import Protocol
 from pipeline.nlp.canonical import lemmas
 from pipeline.nlp.identity import by_fullness
 from pipeline.nlp.text import sentences
-from pipeline.nlp.types import FIELDS, Document, Entity, Span
+from pipeline.nlp.types import FIELDS, Document, Entity, Span, StanceInput
 
 MAX_ENTITY_TARGETS = 16  # the most mentioned entities of an article
 MAX_EVIDENCE = 3  # sentences per target
@@ -25,8 +25,12 @@ class StanceQuery:
     target_type: str
     evidence: tuple[Span, ...]
     premise: str
+    mentions: tuple[tuple[int, int], ...] = ()  # the target's mentions in premise
     span: Span | None = None
     entity_id: str | None = None
+
+    def as_input(self) -> StanceInput:
+        return StanceInput(self.target, self.premise, self.mentions)
 
 
 def _sentence_spans(doc: Document) -> list[Span]:
@@ -40,11 +44,27 @@ def _containing(spans: Sequence[Span], mention: Span) -> Span | None:
     return None
 
 
-def _query(doc: Document, target: str, kind: str, evidence: Sequence[Span], **kw) -> StanceQuery:
+def _query(
+    doc: Document,
+    target: str,
+    kind: str,
+    evidence: Sequence[Span],
+    mentions: Sequence[Span] = (),
+    **kw,
+) -> StanceQuery:
+    """The evidence sentences joined into one premise, the target's mentions located in it."""
     chosen = tuple(sorted(set(evidence), key=lambda s: (FIELDS.index(s.field), s.start)))
     chosen = chosen[:MAX_EVIDENCE]
-    premise = " ".join(doc.text(s.field)[s.start : s.end] for s in chosen)[:MAX_PREMISE_CHARS]
-    return StanceQuery(target, kind, chosen, premise, **kw)
+    texts, located, at = [], [], 0
+    for sentence in chosen:
+        for m in mentions:
+            if m.field == sentence.field and sentence.start <= m.start < m.end <= sentence.end:
+                located.append((at + m.start - sentence.start, at + m.end - sentence.start))
+        texts.append(doc.text(sentence.field)[sentence.start : sentence.end])
+        at += len(texts[-1]) + 1
+    premise = " ".join(texts)[:MAX_PREMISE_CHARS]
+    inside = tuple(sorted((s, e) for s, e in located if e <= len(premise)))
+    return StanceQuery(target, kind, chosen, premise, inside, **kw)
 
 
 class TopicMatcher(Protocol):
@@ -94,12 +114,13 @@ def stance_queries(
     for entity_id, of_entity in ranked:
         evidence = [s for m in of_entity if (s := _containing(spans, m.span)) is not None]
         name = by_fullness(m.canonical for m in of_entity)[0]
-        queries.append(_query(doc, name, "entity", evidence, entity_id=entity_id))
+        spans_of = [m.span for m in of_entity]
+        queries.append(_query(doc, name, "entity", evidence, spans_of, entity_id=entity_id))
     for target in dict.fromkeys((*doc.targets, *topics)):  # each target once, in order
         if isinstance(target, Span):
             text = doc.body[target.start : target.end]
             evidence = [s for s in [_containing(spans, target)] if s is not None]
-            queries.append(_query(doc, text, "span", evidence, span=target))
+            queries.append(_query(doc, text, "span", evidence, [target], span=target))
         else:
             evidence = _topic_evidence(doc, target, spans, matcher or LemmaOverlap())
             queries.append(_query(doc, target, "topic", evidence))

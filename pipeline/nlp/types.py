@@ -81,6 +81,16 @@ class EntitySpan:
 
 
 @dataclass(frozen=True, slots=True)
+class StanceInput:
+    """What stance is judged on: the target, the evidence text, and where in the text the
+    target is mentioned (empty for a topic, which has no mention)."""
+
+    target: str
+    text: str
+    mentions: tuple[tuple[int, int], ...] = ()  # character offsets into text, end exclusive
+
+
+@dataclass(frozen=True, slots=True)
 class StanceScore:
     label: str
     score: float
@@ -103,8 +113,8 @@ class EntityRecognizer(Protocol):
 
 
 class StanceClassifier(Protocol):
-    """A stance backend: (target, premise) pairs → favor / against / neutral."""
+    """A stance backend: targets in their evidence → favor / against / neutral."""
 
     info: ModelInfo
 
-    def predict(self, pairs: Sequence[tuple[str, str]]) -> list[StanceScore]: ...
+    def predict(self, inputs: Sequence[StanceInput]) -> list[StanceScore]: ...

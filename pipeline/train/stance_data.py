@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 from pipeline.contracts import stance_labels
 from pipeline.nlp.targets import MAX_EVIDENCE
 from pipeline.nlp.text import sentences
+from pipeline.nlp.types import StanceInput
 
 STANCE_LABELS = stance_labels()
 NLI_LABELS = ("entailment", "neutral", "contradiction")
@@ -33,6 +35,10 @@ class StanceExample:
     lang: str
     source: str  # a dataset of STANCE_DATASETS or NLI_DATASETS
     span: tuple[int, int] | None  # the target's mention in text (end exclusive) when known
+
+    def as_input(self) -> StanceInput:
+        """What the stance head reads: the mention marked when the data locates it."""
+        return StanceInput(self.target, self.text, (self.span,) if self.span else ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +193,25 @@ def _ruw_stance(split: str, data_dir: Path) -> list[StanceExample]:
     ]
 
 
+# Our own Ukrainian check set (no Ukrainian stance data exists here): sentences written for it,
+# the target marked [[ like this ]] in place. For evaluation only: never a training source.
+_UK_CHECK = Path(__file__).parent / "checks" / "uk_stance.jsonl"
+_MARKED = re.compile(r"\[\[(.+?)\]\]")
+
+
+def _uk_check(split: str, data_dir: Path) -> list[StanceExample]:
+    examples = []
+    for record in _jsonl(_UK_CHECK):
+        found = _MARKED.search(record["text"])
+        if found is None:
+            raise ValueError(f"{_UK_CHECK}: no [[target]] in {record['text']!r}")
+        text = _MARKED.sub(r"\1", record["text"], count=1)
+        span = (found.start(), found.end() - 4)
+        label = _label({k: k for k in STANCE_LABELS}, record["label"], _UK_CHECK)
+        examples.append(StanceExample(text, found.group(1), label, "uk", "uk-check", span))
+    return examples
+
+
 # --- NLI --------------------------------------------------------------------------------------
 
 _XNLI = {label: label for label in NLI_LABELS}
@@ -264,6 +289,7 @@ _STANCE: dict[str, tuple[tuple[str, ...], _Reader[StanceExample]]] = {
     "newsmtsc": (("train", "devtest_mt"), _newsmtsc),
     "fnc1": (("test",), _fnc1),
     "ruw-stance": (("train", "val", "test"), _ruw_stance),
+    "uk-check": (("test",), _uk_check),
 }
 _NLI: dict[str, tuple[tuple[str, ...], _Reader[NliExample]]] = {
     "xnli": (_XNLI_LANGS, _xnli),

@@ -256,3 +256,19 @@ def test_real_rusentne_heldout_is_a_tenth_and_disjoint(data_dir: Path) -> None:
 def test_real_xnli_splits_are_the_labelled_files(data_dir: Path) -> None:
     files = (data_dir / "xnli-dev" / "data" / "xnli").glob("dev-*.tsv")
     assert sorted(p.stem.removeprefix("dev-") for p in files) == sorted(NLI_DATASETS["xnli"])
+
+
+def test_the_ukrainian_check_set_reads_its_marked_targets() -> None:
+    examples = load_stance("uk-check", "test", Path("unused"))
+    assert len(examples) >= 40 and {e.lang for e in examples} == {"uk"}
+    assert all(e.span and e.text[e.span[0] : e.span[1]] == e.target for e in examples)
+    assert all("[[" not in e.text for e in examples)
+    assert min(Counter(e.label for e in examples).values()) >= 15
+
+
+def test_the_ukrainian_check_set_is_never_trained_on(tmp_path: Path) -> None:
+    from pipeline.train.stance import StanceTrainConfig, train_stance
+
+    examples = load_stance("uk-check", "test", Path("unused"))[:2]
+    with pytest.raises(ValueError, match="never trained on"):
+        train_stance(StanceTrainConfig(), examples, tmp_path)

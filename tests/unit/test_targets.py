@@ -36,3 +36,20 @@ def test_a_topic_matcher_sees_each_sentence_alone() -> None:
     assert len(matcher.texts[2]) == MAX_PREMISE_CHARS  # a huge sentence is cut
     assert matcher.texts[3] == "Peace talks failed."
     assert query.premise == "Peace talks failed."
+
+
+def test_every_mention_of_an_entity_is_located_in_its_premise() -> None:
+    title, body = "Tokayev in Kyiv", "Kyiv is calm. Rain fell. Tokayev met Zelensky in Kyiv."
+    doc = Document(title, body, "en")
+    spans = [Span("title", 11, 15), Span("body", 0, 4), Span("body", 49, 53)]
+    entities = [Entity(s, "Kyiv", "LOC", 0.9, "Kyiv", "LOC:kyiv") for s in spans]
+    (query,) = stance_queries(doc, entities, ())
+    assert query.premise == "Tokayev in Kyiv Kyiv is calm. Tokayev met Zelensky in Kyiv."
+    assert [query.premise[s:e] for s, e in query.mentions] == ["Kyiv"] * 3
+    assert query.mentions[0] == (11, 15) and query.as_input().mentions == query.mentions
+
+
+def test_a_topic_has_no_mentions_to_mark() -> None:
+    doc = Document("", "Peace talks failed.", "en")
+    (query,) = stance_queries(doc, [], ["peace talks"])
+    assert query.mentions == () and query.premise == "Peace talks failed."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 HEAD_FILE = "head.json"
@@ -34,7 +34,14 @@ class HeadConfig:
     # inputs (GELU outputs) have outliers that ONNX Runtime's one int8 scale per batch flattens.
     # Set per head from evaluation (MODEL_CARD.md): 0 keeps every projection int8.
     int8_fp32_ffn_layers: int = 0
+    # Logits are divided by it before the softmax, so that a probability of 0.8 is right about
+    # 80 % of the time: fitted on held-out data (`pipeline calibrate`); 1.0 is uncalibrated.
+    temperature: float = 1.0
     version: str = "untrained"
+
+    def write(self, folder: Path) -> None:
+        text = json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
+        (folder / HEAD_FILE).write_text(text, encoding="utf-8")
 
     @classmethod
     def read(cls, folder: Path) -> HeadConfig:

@@ -7,8 +7,6 @@ classifier, a few MB) — so it can be committed and shipped in the package.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerFast
 from transformers.utils import logging as hf_logging
 
 from pipeline.nlp.e5.convert import ensure_base_model
-from pipeline.nlp.e5.head_config import HEAD_FILE, WEIGHTS_FILE, HeadConfig
+from pipeline.nlp.e5.head_config import WEIGHTS_FILE, HeadConfig
 
 
 class E5Classifier(nn.Module):
@@ -84,9 +82,7 @@ class E5Classifier(nn.Module):
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         save_file(self.trained_state(), str(folder / WEIGHTS_FILE))
-        (folder / HEAD_FILE).write_text(
-            json.dumps(asdict(self.config), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        self.config.write(folder)
 
     @classmethod
     def load(cls, folder: Path, base_dir: Path | None = None) -> E5Classifier:

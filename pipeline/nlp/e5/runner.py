@@ -66,6 +66,7 @@ class HeadRunner:
         threads: ONNX Runtime intra-op threads (0: one per physical core)."""
         config = HeadConfig.read(head_dir)
         self.labels = config.labels
+        self.temperature = config.temperature
         self.info = ModelInfo(self.task, f"e5-small+{head_dir.name}", config.version)
         self.model = load_classifier(head_dir, base_dir, backend, threads)
         self.tokenizer = load_serving_tokenizer(base_dir)
@@ -75,4 +76,4 @@ class HeadRunner:
         """(indices into inputs, their class probabilities) per length batch."""
         for rows in length_batches(inputs, self.batch_size):
             ids, mask = pad_batch([inputs[i] for i in rows], self.tokenizer.pad_token_id)
-            yield rows, softmax(self.model(ids, mask))
+            yield rows, softmax(self.model(ids, mask) / self.temperature)

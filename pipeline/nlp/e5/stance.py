@@ -1,23 +1,40 @@
-"""Stance with our e5 head: (target, sentences) → favor / against / neutral."""
+"""Stance with our e5 head: a target marked in its evidence → favor / against / neutral."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from pipeline.nlp.e5.runner import HeadRunner
 from pipeline.nlp.e5.tokens import E5Tokenizer
-from pipeline.nlp.types import StanceScore
+from pipeline.nlp.types import StanceInput, StanceScore
 
 MAX_TOKENS = 256  # target + evidence sentences; longer evidence is cut at the end
+# Around each mention of the target in the evidence, so that the head judges that entity and
+# not its neighbours, nor another mention of the same string. Each is one token of e5's
+# vocabulary (wiki link brackets), rare in news text.
+OPEN, CLOSE = "[[", "]]"
 
 
-def encode_pairs(tokenizer: E5Tokenizer, pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
-    """`<s> target </s></s> text </s>` ids, the text truncated to fit MAX_TOKENS."""
-    if not pairs:
+def marked(text: str, mentions: Sequence[tuple[int, int]]) -> str:
+    """The text with `[[ mention ]]` around each mention (overlapping ones: the first kept)."""
+    parts, at = [], 0
+    for start, end in sorted(mentions):
+        if start < at or not 0 <= start < end <= len(text):
+            continue
+        parts += [text[at:start], f"{OPEN} ", text[start:end], f" {CLOSE}"]
+        at = end
+    return "".join([*parts, text[at:]])
+
+
+def encode_inputs(tokenizer: E5Tokenizer, inputs: Sequence[StanceInput]) -> list[list[int]]:
+    """`<s> target </s></s> marked text </s>` ids, the text truncated to fit MAX_TOKENS."""
+    if not inputs:
         return []
     encoded = tokenizer(
-        [target for target, _ in pairs],
-        [text for _, text in pairs],
+        [i.target for i in inputs],
+        [marked(i.text, i.mentions) for i in inputs],
         truncation="only_second",
         max_length=MAX_TOKENS,
         return_attention_mask=False,
@@ -30,11 +47,17 @@ class E5Stance(HeadRunner):
 
     task = "stance"
 
-    def predict(self, pairs: Sequence[tuple[str, str]]) -> list[StanceScore]:
-        inputs = encode_pairs(self.tokenizer, pairs)
-        results: list[StanceScore] = [StanceScore("neutral", 0.0)] * len(inputs)
-        for rows, probs in self.probabilities(inputs):
-            scores, best = probs.max(-1), probs.argmax(-1)
-            for k, score, label in zip(rows, scores.tolist(), best.tolist(), strict=True):
-                results[k] = StanceScore(self.labels[label], round(score, 4))
-        return results
+    def distributions(self, inputs: Sequence[StanceInput]) -> np.ndarray:
+        """(inputs, labels) calibrated probabilities, in the order of inputs."""
+        encoded = encode_inputs(self.tokenizer, inputs)
+        result = np.zeros((len(encoded), len(self.labels)), dtype=np.float32)
+        for rows, probs in self.probabilities(encoded):
+            result[rows] = probs
+        return result
+
+    def predict(self, inputs: Sequence[StanceInput]) -> list[StanceScore]:
+        probs = self.distributions(inputs)
+        return [
+            StanceScore(self.labels[best], round(float(row[best]), 4))
+            for row, best in zip(probs, probs.argmax(-1).tolist(), strict=True)
+        ]

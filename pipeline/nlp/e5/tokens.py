@@ -2,7 +2,7 @@
 
 transformers imports torch (500 MB resident) as soon as its tokenizer is imported; serving on
 ONNX Runtime needs neither. `E5Tokenizer` answers the calls the shared encoding functions make
-(`windows`, `encode_pairs`, training's `features`) as transformers' fast tokenizer would; a
+(`windows`, `encode_inputs`, training's `features`) as transformers' fast tokenizer would; a
 test holds the two to the same ids and offsets.
 """
 

@@ -153,7 +153,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     import orjson
     import torch
 
-    from pipeline.bench.model import bench_ner, bench_texts, format_report
+    from pipeline.bench.model import bench_model, bench_texts, format_report
     from pipeline.nlp.e5 import head_folder
 
     if settings.torch_threads > 0:
@@ -170,8 +170,11 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         report: Any = format_table(result)
     else:
         texts = bench_texts(args.data, articles)
-        head = head_folder("ner", settings.ner_model)
-        result = bench_ner(head, texts, settings.model_cache, settings.e5_backend)
+        ner, stance = (
+            head_folder("ner", settings.ner_model),
+            head_folder("stance", settings.stance_model),
+        )
+        result = bench_model(ner, stance, texts, settings.model_cache, settings.e5_backend)
         result["threads"] = torch.get_num_threads()
         report = format_report(result)
     if args.json:

@@ -1,10 +1,12 @@
 """End-to-end benchmark on the real local Kafka and real worker processes.
 
 Every figure is a ratio against a baseline measured in the same run: E2E tokens/s against the
-naive Hugging Face pipeline (fp32, one article at a time) and against the bare model (the same
-`Enricher`, no Kafka); the null-tagger worker's articles/s against a raw aiokafka consume →
-produce loop. Latency is measured at half the measured E2E rate, from record timestamps.
-Scale: two workers with one model thread each against one worker with the default threads.
+naive Hugging Face pipelines doing the same work (NER, then zero-shot stance toward the same
+targets; fp32, one article at a time) and against the bare model (the same `Enricher`, no
+Kafka); the null-tagger worker's articles/s against a raw aiokafka consume → produce loop (a
+figure, no longer a goal). Latency is measured at half the measured E2E rate, from record
+timestamps. Scale: two workers with one model thread each against one worker with the default
+threads.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaProducer
 from rich.table import Table
 
-from pipeline.bench.model import bench_ner, bench_texts
+from pipeline.bench.model import bench_model, bench_texts
 from pipeline.enrich import Enricher
 from pipeline.kafka.admin import INPUT_MAX_BYTES, ensure_topics
 from pipeline.kafka.security import client_config
@@ -162,8 +164,9 @@ def run(
 ) -> dict:
     """The whole benchmark; one JSON-able dict of figures (scale: also run two workers)."""
     texts = bench_texts(data_dir, articles)
-    model = bench_ner(head_folder("ner", settings.ner_model), texts, settings.model_cache)
-    tokens = model["tokens"]  # counted by bench_ner with the same tokenizer
+    heads = head_folder("ner", settings.ner_model), head_folder("stance", settings.stance_model)
+    model = bench_model(*heads, texts, settings.model_cache)
+    tokens = model["tokens"]  # counted by bench_model with the same tokenizer
     enricher = Enricher.from_settings(settings)
     started = time.perf_counter()
     for i in range(0, len(texts), settings.batch_size):
@@ -186,6 +189,7 @@ def run(
     return {
         "articles": len(texts),
         "tokens": tokens,
+        "naive_tasks": model["naive_tasks"],
         "naive_tokens_per_s": model["naive_tokens_per_s"],
         "bare_tokens_per_s": round(tokens / bare_s, 1),
         "e2e_tokens_per_s": round(e2e_tokens_per_s, 1),
@@ -229,7 +233,7 @@ def format_table(result: dict[str, Any]) -> Table:
     table.add_row(
         "E2E tokens/s",
         f"{r['e2e_tokens_per_s']:.0f}",
-        f"naive HF pipeline {r['naive_tokens_per_s']:.0f}",
+        f"naive HF NER + zero-shot stance {r['naive_tokens_per_s']:.0f}",
         f"{r['e2e_vs_naive']}x",
         "≥ 5",
     )
@@ -245,7 +249,7 @@ def format_table(result: dict[str, Any]) -> Table:
         f"{r['overhead_articles_per_s']:.0f}",
         f"raw aiokafka loop {r['raw_articles_per_s']:.0f}",
         f"{r['overhead_vs_raw']}",
-        "≥ 5,000 and ≥ 0.5",
+        "report",
     )
     table.add_row(
         f"latency at {r['latency_rate_per_s']}/s",

@@ -1,5 +1,6 @@
-"""Model benchmark: the naive Hugging Face pipeline (fp32, one article at a time) against our
-batched NER, on the same texts, the same weights and the same threads, in one run."""
+"""Model benchmark: NER and stance the naive way (Hugging Face pipelines, fp32, one article at
+a time) against ours (batched, ONNX Runtime), on the same texts, targets, weights and threads,
+in one run."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from transformers import pipeline
 from pipeline.contracts import read_inputs
 from pipeline.nlp import langid
 from pipeline.nlp.canonical import canonical
-from pipeline.nlp.e5.model import export_hf, load_tokenizer
+from pipeline.nlp.e5.model import MeanPooledForSequenceClassification, export_hf, load_tokenizer
 from pipeline.nlp.e5.ner import E5EntityRecognizer
+from pipeline.nlp.e5.stance import E5Stance
 from pipeline.nlp.identity import load_resolver
-from pipeline.nlp.types import Entity, EntitySpan, Span
+from pipeline.nlp.targets import StanceQuery, stance_queries
+from pipeline.nlp.types import Document, Entity, EntitySpan, Span, StanceInput
 from pipeline.settings import PROJECT_ROOT
 
 
@@ -38,32 +41,66 @@ def _timed(run: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def bench_ner(
-    head_dir: Path, texts: list[str], base_dir: Path | None = None, backend: str = "onnx-int8"
-) -> dict[str, float]:
-    """Seconds, tokens/s and articles/s of both ways of tagging `texts`, and the speed-up:
-    the naive way runs the fp32 weights in transformers' pipeline, ours runs `backend`."""
+def _entities(text: str, spans: list[EntitySpan], language: str) -> list[Entity]:
+    """Spans as the tagger turns them into entities (lemmas; ids come from the resolver)."""
+    return [
+        Entity(Span("body", s.start, s.end), text[s.start : s.end], s.label, s.score,
+               canonical(text[s.start : s.end], language, s.label))
+        for s in spans
+    ]  # fmt: skip
+
+
+def _hypothesis(target: str) -> str:
+    """A zero-shot template naming the target; braces in a name are not template fields."""
+    return "Stance toward " + target.replace("{", "{{").replace("}", "}}") + ": {}."
+
+
+def bench_model(
+    ner_head: Path,
+    stance_head: Path,
+    texts: list[str],
+    base_dir: Path | None = None,
+    backend: str = "onnx-int8",
+) -> dict[str, Any]:
+    """Seconds, tokens/s and the speed-up of both ways of doing the same work on `texts`: NER,
+    then stance toward each judged entity. Ours: batched NER, entity ids, one batched stance
+    pass over every target, on `backend`. Naive, as a user would write it with transformers:
+    a token-classification pipeline, then a zero-shot-classification pipeline per target over
+    the same evidence and the same three labels, fp32, one article at a time."""
     tokenizer = load_tokenizer(base_dir)
     tokens = sum(len(ids) for ids in tokenizer(texts, verbose=False)["input_ids"])
-    ours = E5EntityRecognizer(head_dir, base_dir, backend=backend)
-    with tempfile.TemporaryDirectory() as folder:
-        naive = pipeline(
-            "token-classification",
-            model=str(export_hf(head_dir, Path(folder), base_dir)),
-            tokenizer=tokenizer,
-            aggregation_strategy="first",
-            stride=128,
-            device=-1,
+    languages = [(langid.detect(t, ("uk", "ru", "en")) or ("und", 0.0))[0] for t in texts]
+    ner = E5EntityRecognizer(ner_head, base_dir, backend=backend)
+    stance = E5Stance(stance_head, base_dir, backend=backend)
+    resolver = load_resolver()
+    ner.predict(texts[:2])  # warm up
+    stance.predict([StanceInput("Kyiv", "Kyiv is a city.", ((0, 4),))])
+
+    found: list[list[EntitySpan]] = []
+    ner_s = _timed(lambda: found.extend(ner.predict(texts)))
+    entities = [_entities(t, f, lang) for t, f, lang in zip(texts, found, languages, strict=True)]
+    identified: list[list[Entity]] = []
+    identity_s = _timed(
+        lambda: identified.extend(
+            resolver.identify(e, lang) for e, lang in zip(entities, languages, strict=True)
         )
-        ours.predict(texts[:2])  # warm both up alike
-        naive(texts[0])
-        naive_s = _timed(lambda: [naive(text) for text in texts])
-    predictions: list = []
-    ours_s = _timed(lambda: predictions.extend(ours.predict(texts)))
-    identity_s = _time_identity(texts, predictions)
+    )
+    queries: list[list[StanceQuery]] = []
+
+    def judge() -> None:
+        for text, of_text, lang in zip(texts, identified, languages, strict=True):
+            queries.append(stance_queries(Document("", text, lang), of_text, ()))
+        stance.predict([q.as_input() for qs in queries for q in qs])
+
+    stance_s = _timed(judge)
+    ours_s = ner_s + identity_s + stance_s
+    naive_s = _time_naive(ner_head, stance_head, texts, queries, base_dir)
+    targets = sum(len(qs) for qs in queries)
     return {
         "articles": len(texts),
         "tokens": tokens,
+        "targets": targets,
+        "naive_tasks": ["ner", "stance"],
         "naive_s": round(naive_s, 3),
         "ours_s": round(ours_s, 3),
         "naive_tokens_per_s": round(tokens / naive_s, 1),
@@ -72,27 +109,54 @@ def bench_ner(
         "ours_articles_per_s": round(len(texts) / ours_s, 3),
         "speedup": round(naive_s / ours_s, 2),
         "backend": backend,
+        "ner_s": round(ner_s, 3),
         "identity_s": round(identity_s, 3),
-        "identity_share": round(identity_s / ours_s, 4),
+        "stance_s": round(stance_s, 3),
+        "identity_share": round(identity_s / ner_s, 4),
+        "stance_vs_ner": round(stance_s / ner_s, 3),
     }
 
 
-def _time_identity(texts: list[str], predictions: list[list[EntitySpan]]) -> float:
-    """Seconds the resolver takes to give ids to the entities found (as the tagger calls it,
-    after NER and lemmas: what identity adds to tagging)."""
-    languages = [(langid.detect(t, ("uk", "ru", "en")) or ("und", 0.0))[0] for t in texts]
-    resolver = load_resolver()
-    found = [
-        [
-            Entity(Span("body", s.start, s.end), t[s.start : s.end], s.label, s.score,
-                   canonical(t[s.start : s.end], lang, s.label))
-            for s in spans
-        ]
-        for t, spans, lang in zip(texts, predictions, languages, strict=True)
-    ]  # fmt: skip
-    return _timed(
-        lambda: [resolver.identify(e, lang) for e, lang in zip(found, languages, strict=True)]
-    )
+def _time_naive(
+    ner_head: Path,
+    stance_head: Path,
+    texts: list[str],
+    queries: list[list[StanceQuery]],
+    base_dir: Path | None,
+) -> float:
+    """Seconds the naive loop takes over texts and the same stance queries."""
+    tokenizer = load_tokenizer(base_dir)
+    with tempfile.TemporaryDirectory() as folder:
+        ner = pipeline(
+            "token-classification",
+            model=str(export_hf(ner_head, Path(folder) / "ner", base_dir)),
+            tokenizer=tokenizer,
+            aggregation_strategy="first",
+            stride=128,
+            device=-1,
+        )
+        judge = MeanPooledForSequenceClassification.from_pretrained(
+            export_hf(stance_head, Path(folder) / "stance", base_dir)
+        )
+        # Our head learned NLI pairs as stance (entailment = favor), so zero-shot reads favor's
+        # logit as "entailment"; the pipeline needs nothing else.
+        labels = judge.config.label2id
+        judge.config.label2id = {
+            "entailment": labels["favor"], "contradiction": labels["against"],
+            "neutral": labels["neutral"],
+        }  # fmt: skip
+        zero_shot = pipeline("zero-shot-classification", model=judge, tokenizer=tokenizer)
+        choices = list(labels)
+
+        def loop() -> None:
+            for text, of_text in zip(texts, queries, strict=True):
+                ner(text)
+                for q in of_text:
+                    zero_shot(q.premise, choices, hypothesis_template=_hypothesis(q.target))
+
+        ner(texts[0])  # warm up alike
+        zero_shot("Kyiv is a city.", choices, hypothesis_template=_hypothesis("Kyiv"))
+        return _timed(loop)
 
 
 def format_report(result: dict[str, float]) -> str:
@@ -100,12 +164,14 @@ def format_report(result: dict[str, float]) -> str:
         [
             f"{result['articles']} articles, {result['tokens']} tokens, "
             f"{result['threads']} threads",
-            f"naive HF pipeline, one at a time: {result['naive_tokens_per_s']:>8.0f} tokens/s  "
-            f"{result['naive_articles_per_s']:.2f} articles/s",
-            f"ours, batched, {result['backend']:<18}{result['ours_tokens_per_s']:>8.0f} tokens/s  "
-            f"{result['ours_articles_per_s']:.2f} articles/s",
+            "NER and stance toward the same targets:",
+            f"  naive HF pipelines, fp32, one at a time {result['naive_tokens_per_s']:>8.0f} "
+            f"tokens/s  {result['naive_articles_per_s']:.2f} articles/s",
+            f"  ours, batched, {result['backend']:<25}{result['ours_tokens_per_s']:>8.0f} "
+            f"tokens/s  {result['ours_articles_per_s']:.2f} articles/s",
             f"ratio: {result['speedup']:.2f}x",
-            f"entity identity on what ours found: {result['identity_s']:.3f} s, "
-            f"{100 * result['identity_share']:.1f} % of ours",
+            f"ours: NER {result['ner_s']:.2f} s, entity ids {result['identity_s']:.3f} s "
+            f"({100 * result['identity_share']:.1f} % of NER), stance on {result['targets']} "
+            f"targets {result['stance_s']:.2f} s ({result['stance_vs_ner']:.2f}x NER)",
         ]
     )

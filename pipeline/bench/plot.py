@@ -32,12 +32,13 @@ def plot(result: dict[str, Any], path: Path) -> Path:
     axes = fig.subplots(1, panels)
     naive = r["naive_tokens_per_s"]
     _bars(axes[0], f"Throughput (e2e_vs_naive {r['e2e_vs_naive']})", {
-        "naive HF\nfp32, 1 by 1": naive, "bare Enricher\nno Kafka": r["bare_tokens_per_s"],
+        "naive HF NER +\nzero-shot stance": naive,
+        "bare Enricher\nno Kafka": r["bare_tokens_per_s"],
         "end to end\n1 worker": r["e2e_tokens_per_s"],
     }, "tokens/s", goal=5 * naive)  # fmt: skip
     _bars(axes[1], f"Overhead, null tagger ({r['overhead_vs_raw']} of raw)", {
         "raw aiokafka\nloop": r["raw_articles_per_s"], "worker": r["overhead_articles_per_s"],
-    }, "articles/s", goal=5000)  # fmt: skip
+    }, "articles/s")  # fmt: skip
     _bars(axes[2], f"Latency at {r['latency_rate_per_s']} articles/s", {
         "p50": r["latency_p50_s"], "p95": r["latency_p95_s"], "p99": r["latency_p99_s"],
     }, "seconds", goal=2)  # fmt: skip

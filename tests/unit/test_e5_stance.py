@@ -6,9 +6,10 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from pipeline.nlp.e5.head_config import HeadConfig
-from pipeline.nlp.e5.model import load_tokenizer
+from pipeline.nlp.e5.model import MeanPooledForSequenceClassification, export_hf, load_tokenizer
 from pipeline.nlp.e5.runner import softmax
 from pipeline.nlp.e5.stance import MAX_TOKENS, E5Stance, encode_inputs, marked
 from pipeline.nlp.e5.tokens import load_serving_tokenizer
@@ -65,3 +66,18 @@ def test_the_heads_temperature_softens_its_probabilities(e5_stance_head: Path, t
     after = E5Stance(hot).distributions(inputs)
     assert after.argmax() == before.argmax() and after.max() < before.max()
     assert np.allclose(after, softmax(np.log(before) / 4.0), atol=1e-5)
+
+
+def test_the_exported_hugging_face_model_judges_as_the_head(
+    e5_stance_head: Path, tmp_path: Path
+) -> None:
+    inputs = [StanceInput("Токаєв", "Токаєв підтримав переговори.", ((0, 6),))]
+    ours = E5Stance(e5_stance_head).distributions(inputs)
+    exported = MeanPooledForSequenceClassification.from_pretrained(
+        export_hf(e5_stance_head, tmp_path, None)
+    )
+    ids = torch.tensor(encode_inputs(load_serving_tokenizer(), inputs))
+    with torch.inference_mode():
+        logits = exported(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
+    assert exported.config.id2label == {0: "favor", 1: "against", 2: "neutral"}
+    assert np.allclose(logits.softmax(-1).numpy(), ours, atol=1e-4)

@@ -15,7 +15,15 @@ import torch
 from peft import LoraConfig, get_peft_model
 from safetensors.torch import load_file, save_file
 from torch import nn
-from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerFast
+from transformers import (
+    AutoTokenizer,
+    BertConfig,
+    BertForTokenClassification,
+    BertModel,
+    BertPreTrainedModel,
+    PreTrainedTokenizerFast,
+)
+from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.utils import logging as hf_logging
 
 from pipeline.nlp.e5.convert import ensure_base_model
@@ -167,19 +175,35 @@ def load_tokenizer(base_dir: Path | None = None) -> PreTrainedTokenizerFast:
     return AutoTokenizer.from_pretrained(ensure_base_model(base_dir), fix_mistral_regex=False)
 
 
-def export_hf(head_dir: Path, out: Path, base_dir: Path | None = None) -> Path:
-    """A token head merged into a standard `BertForTokenClassification` folder, for tools that
-    expect one (the Hugging Face pipeline baseline, ONNX export). Sequence heads mean-pool,
-    which no standard class does, so they are not exported."""
-    from transformers import BertForTokenClassification
+class MeanPooledForSequenceClassification(BertPreTrainedModel):
+    """A sequence head as a standard Hugging Face model: e5's mean pooling, then the
+    classifier (no standard class mean-pools; transformers' pipelines accept this one)."""
 
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config, add_pooling_layer=False)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **_: object
+    ) -> SequenceClassifierOutput:
+        hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask)[0]
+        return SequenceClassifierOutput(logits=self.classifier(mean_pool(hidden, attention_mask)))
+
+
+def export_hf(head_dir: Path, out: Path, base_dir: Path | None = None) -> Path:
+    """A head merged into a Hugging Face model folder, for tools that expect one (the naive
+    pipeline baselines, ONNX export): token heads as `BertForTokenClassification`, sequence
+    heads as `MeanPooledForSequenceClassification` (load it with that class)."""
     model = E5Classifier.load(head_dir, base_dir).for_inference()
-    if model.config.task != "token":
-        raise ValueError(f"{head_dir} is a {model.config.task} head; only token heads export")
     config = model.encoder.config
     config.id2label = dict(enumerate(model.config.labels))
     config.label2id = {label: i for i, label in enumerate(model.config.labels)}
-    exported = BertForTokenClassification(config)
+    token = model.config.task == "token"
+    exported = (
+        BertForTokenClassification(config) if token else MeanPooledForSequenceClassification(config)
+    )
     exported.bert.load_state_dict(model.encoder.state_dict())
     exported.classifier.load_state_dict(model.classifier.state_dict())
     exported.save_pretrained(out)

@@ -33,7 +33,7 @@ def test_quick_bench_reports_every_figure(kafka: Settings, tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr.decode()[-3000:]
     figures = orjson.loads(result.stdout.splitlines()[-1])
     assert all(figures[key] > 0 for key in KEYS), figures
-    assert figures["articles"] == 8
+    assert figures["articles"] == 8 and figures["naive_tasks"] == ["ner", "stance"]
     assert figures["latency_p50_s"] <= figures["latency_p99_s"]
     assert "scale_2_vs_1" not in figures  # --quick leaves the two-worker run out
     assert figures["plot"] == str(plot) and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -19,7 +19,7 @@ from pipeline.nlp.e5.model import MeanPooledForSequenceClassification, export_hf
 from pipeline.nlp.e5.ner import E5EntityRecognizer
 from pipeline.nlp.e5.stance import E5Stance
 from pipeline.nlp.identity import load_resolver
-from pipeline.nlp.targets import StanceQuery, stance_queries
+from pipeline.nlp.targets import StanceQuery, judged, stance_queries
 from pipeline.nlp.types import Document, Entity, EntitySpan, Span, StanceInput
 from pipeline.settings import PROJECT_ROOT
 
@@ -90,7 +90,8 @@ def bench_model(
     def judge() -> None:
         for text, of_text, lang in zip(texts, identified, languages, strict=True):
             queries.append(stance_queries(Document("", text, lang), of_text, ()))
-        stance.predict([q.as_input() for qs in queries for q in qs])
+        flat = [q for qs in queries for q in qs]
+        judged(stance.distributions([i for q in flat for i in q.inputs]), flat, stance.labels)
 
     stance_s = _timed(judge)
     ours_s = ner_s + identity_s + stance_s
@@ -151,8 +152,9 @@ def _time_naive(
         def loop() -> None:
             for text, of_text in zip(texts, queries, strict=True):
                 ner(text)
-                for q in of_text:
-                    zero_shot(q.premise, choices, hypothesis_template=_hypothesis(q.target))
+                for q in of_text:  # the same sentences ours reads, one call each
+                    for i in q.inputs:
+                        zero_shot(i.text, choices, hypothesis_template=_hypothesis(q.target))
 
         ner(texts[0])  # warm up alike
         zero_shot("Kyiv is a city.", choices, hypothesis_template=_hypothesis("Kyiv"))

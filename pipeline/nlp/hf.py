@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from transformers import (
     AutoModelForSequenceClassification,
@@ -20,7 +21,7 @@ from transformers import (
 
 from pipeline.nlp.spans import merge_spans, normalize_label
 from pipeline.nlp.text import snap_to_words
-from pipeline.nlp.types import EntitySpan, ModelInfo, StanceInput, StanceScore
+from pipeline.nlp.types import EntitySpan, ModelInfo, StanceInput
 
 STANCE_HYPOTHESES = {
     "favor": "This text is in favor of {}.",
@@ -97,24 +98,21 @@ class HFNliStance:
             labels = self.model.config.label2id
             raise ValueError(f"{model_id} is not an NLI model: no 'entailment' label in {labels}")
         self.entailment = entail[0]
+        self.labels = list(STANCE_HYPOTHESES)
 
-    def predict(self, inputs: Sequence[StanceInput]) -> list[StanceScore]:
+    def distributions(self, inputs: Sequence[StanceInput]) -> np.ndarray:
         """The hypotheses name the target, so an NLI model needs no marks in the premise."""
-        labels = list(STANCE_HYPOTHESES)
-        premises = [i.text for i in inputs for _ in labels]
-        hypotheses = [STANCE_HYPOTHESES[label].format(i.target) for i in inputs for label in labels]
+        premises = [i.text for i in inputs for _ in self.labels]
+        hypotheses = [
+            STANCE_HYPOTHESES[label].format(i.target) for i in inputs for label in self.labels
+        ]
         logits = []
-        for i in range(0, len(premises), self.batch_size * len(labels)):
-            end = i + self.batch_size * len(labels)
+        for i in range(0, len(premises), self.batch_size * len(self.labels)):
+            end = i + self.batch_size * len(self.labels)
             logits.append(self._forward(premises[i:end], hypotheses[i:end]))
         if not logits:
-            return []
-        probs = torch.cat(logits).view(-1, len(labels)).softmax(-1)
-        best = probs.argmax(-1)
-        return [
-            StanceScore(labels[int(b)], round(float(p[b]), 4))
-            for b, p in zip(best, probs, strict=True)
-        ]
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return torch.cat(logits).view(-1, len(self.labels)).softmax(-1).numpy()
 
     @torch.inference_mode()
     def _forward(self, premises: list[str], hypotheses: list[str]) -> torch.Tensor:

@@ -9,7 +9,7 @@ from itertools import islice
 from pipeline.nlp import canonical
 from pipeline.nlp.identity import Resolver
 from pipeline.nlp.spans import consistent_labels
-from pipeline.nlp.targets import LemmaOverlap, TopicMatcher, stance_queries
+from pipeline.nlp.targets import LemmaOverlap, TopicMatcher, judged, stance_queries
 from pipeline.nlp.types import (
     FIELDS,
     Document,
@@ -68,7 +68,10 @@ class ModelTagger:
             for d, e in zip(docs, all_entities, strict=True)
         ]
         flat = [q for qs in queries for q in qs]
-        scores = self.stance.predict([q.as_input() for q in flat]) if self.stance else []
+        scores = []
+        if self.stance is not None:
+            probs = self.stance.distributions([i for q in flat for i in q.inputs])
+            scores = judged(probs, flat, self.stance.labels)
         stance_ms = (time.perf_counter() - started) * 1000
         answers = iter(scores)
         for result, entities, doc_queries in zip(results, all_entities, queries, strict=True):

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from pipeline.nlp.canonical import lemmas
 from pipeline.nlp.identity import by_fullness
 from pipeline.nlp.text import sentences
-from pipeline.nlp.types import FIELDS, Document, Entity, Span, StanceInput
+from pipeline.nlp.types import FIELDS, Document, Entity, Span, StanceInput, StanceScore
 
 MAX_ENTITY_TARGETS = 16  # the most mentioned entities of an article
 MAX_EVIDENCE = 3  # sentences per target
@@ -21,16 +23,20 @@ MIN_TOPIC_OVERLAP = 0.5  # share of a topic's content lemmas a sentence must con
 
 @dataclass(frozen=True, slots=True)
 class StanceQuery:
+    """One stance judgement to make. An entity or span is judged in each evidence sentence
+    alone, its mentions there marked, and the judgements averaged: one sentence with one marked
+    mention is what the stance head learned from. A topic is judged on its sentences joined."""
+
     target: str
     target_type: str
     evidence: tuple[Span, ...]
-    premise: str
-    mentions: tuple[tuple[int, int], ...] = ()  # the target's mentions in premise
+    inputs: tuple[StanceInput, ...]
     span: Span | None = None
     entity_id: str | None = None
 
-    def as_input(self) -> StanceInput:
-        return StanceInput(self.target, self.premise, self.mentions)
+    @property
+    def premise(self) -> str:
+        return " ".join(i.text for i in self.inputs)
 
 
 def _sentence_spans(doc: Document) -> list[Span]:
@@ -52,19 +58,35 @@ def _query(
     mentions: Sequence[Span] = (),
     **kw,
 ) -> StanceQuery:
-    """The evidence sentences joined into one premise, the target's mentions located in it."""
+    """The first evidence sentences, each with the target's mentions in it located."""
     chosen = tuple(sorted(set(evidence), key=lambda s: (FIELDS.index(s.field), s.start)))
     chosen = chosen[:MAX_EVIDENCE]
-    texts, located, at = [], [], 0
-    for sentence in chosen:
-        for m in mentions:
-            if m.field == sentence.field and sentence.start <= m.start < m.end <= sentence.end:
-                located.append((at + m.start - sentence.start, at + m.end - sentence.start))
-        texts.append(doc.text(sentence.field)[sentence.start : sentence.end])
-        at += len(texts[-1]) + 1
-    premise = " ".join(texts)[:MAX_PREMISE_CHARS]
-    inside = tuple(sorted((s, e) for s, e in located if e <= len(premise)))
-    return StanceQuery(target, kind, chosen, premise, inside, **kw)
+    texts = [doc.text(s.field)[s.start : s.end][:MAX_PREMISE_CHARS] for s in chosen]
+    if not mentions or not chosen:  # a topic; or nothing to read, judged all the same
+        inputs = (StanceInput(target, " ".join(texts)[:MAX_PREMISE_CHARS]),)
+    else:
+        inputs = tuple(
+            StanceInput(target, text, tuple(
+                (m.start - s.start, m.end - s.start) for m in mentions
+                if m.field == s.field and s.start <= m.start < m.end <= s.start + len(text)
+            ))
+            for s, text in zip(chosen, texts, strict=True)
+        )  # fmt: skip
+    return StanceQuery(target, kind, chosen, inputs, **kw)
+
+
+def judged(
+    probs: np.ndarray, queries: Sequence[StanceQuery], labels: Sequence[str]
+) -> list[StanceScore]:
+    """Each query's label and score: the mean of its inputs' probabilities (rows of probs, in
+    the order of the queries' inputs)."""
+    scores, at = [], 0
+    for query in queries:
+        mean = probs[at : at + len(query.inputs)].mean(0)
+        at += len(query.inputs)
+        best = int(mean.argmax())
+        scores.append(StanceScore(labels[best], round(float(mean[best]), 4)))
+    return scores
 
 
 class TopicMatcher(Protocol):

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+
 FIELDS = ("title", "body")
 
 
@@ -113,8 +115,10 @@ class EntityRecognizer(Protocol):
 
 
 class StanceClassifier(Protocol):
-    """A stance backend: targets in their evidence → favor / against / neutral."""
+    """A stance backend: targets in their evidence → probabilities of its labels (favor,
+    against, neutral), one row per input."""
 
     info: ModelInfo
+    labels: Sequence[str]
 
-    def predict(self, inputs: Sequence[StanceInput]) -> list[StanceScore]: ...
+    def distributions(self, inputs: Sequence[StanceInput]) -> np.ndarray: ...

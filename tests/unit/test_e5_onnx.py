@@ -26,6 +26,7 @@ from pipeline.nlp.e5.onnx import OnnxModel, build_onnx, load_classifier
 from pipeline.nlp.e5.runner import pad_batch
 from pipeline.nlp.e5.stance import E5Stance
 from pipeline.nlp.e5.tokens import load_serving_tokenizer
+from pipeline.nlp.types import StanceInput
 
 Batch = tuple[np.ndarray, np.ndarray]
 
@@ -151,8 +152,11 @@ def test_recognizers_run_on_int8(
             assert text[span.start : span.end] == text[span.start : span.end].strip()
             assert 0 < span.score <= 1
     stance = E5Stance(e5_stance_head, backend="onnx-int8")
-    pairs = [("Токаєв", "Токаєв підтримав переговори."), ("Russia", "A long text. " * 200)]
-    scores = stance.predict(pairs)
+    inputs = [
+        StanceInput("Токаєв", "Токаєв підтримав переговори.", ((0, 6),)),
+        StanceInput("Russia", "A long text. " * 200),
+    ]
+    scores = stance.predict(inputs)
     assert len(scores) == 2
     assert all(s.label in stance.labels and 1 / 3 <= s.score <= 1 for s in scores)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipeline.nlp.targets import MAX_PREMISE_CHARS, stance_queries
-from pipeline.nlp.types import Document, Entity, Span
+import numpy as np
+
+from pipeline.nlp.targets import MAX_PREMISE_CHARS, judged, stance_queries
+from pipeline.nlp.types import Document, Entity, Span, StanceScore
 
 
 def test_a_text_without_sentence_breaks_gives_a_bounded_premise() -> None:
@@ -38,18 +40,31 @@ def test_a_topic_matcher_sees_each_sentence_alone() -> None:
     assert query.premise == "Peace talks failed."
 
 
-def test_every_mention_of_an_entity_is_located_in_its_premise() -> None:
+def test_an_entity_is_judged_in_each_sentence_with_its_mentions_there_marked() -> None:
     title, body = "Tokayev in Kyiv", "Kyiv is calm. Rain fell. Tokayev met Zelensky in Kyiv."
     doc = Document(title, body, "en")
     spans = [Span("title", 11, 15), Span("body", 0, 4), Span("body", 49, 53)]
     entities = [Entity(s, "Kyiv", "LOC", 0.9, "Kyiv", "LOC:kyiv") for s in spans]
     (query,) = stance_queries(doc, entities, ())
+    texts = [i.text for i in query.inputs]
+    assert texts == ["Tokayev in Kyiv", "Kyiv is calm.", "Tokayev met Zelensky in Kyiv."]
+    assert [i.mentions for i in query.inputs] == [((11, 15),), ((0, 4),), ((24, 28),)]
     assert query.premise == "Tokayev in Kyiv Kyiv is calm. Tokayev met Zelensky in Kyiv."
-    assert [query.premise[s:e] for s, e in query.mentions] == ["Kyiv"] * 3
-    assert query.mentions[0] == (11, 15) and query.as_input().mentions == query.mentions
 
 
-def test_a_topic_has_no_mentions_to_mark() -> None:
-    doc = Document("", "Peace talks failed.", "en")
+def test_a_topic_is_judged_on_its_sentences_joined_with_nothing_marked() -> None:
+    doc = Document("", "Peace talks failed. Peace talks resume.", "en")
     (query,) = stance_queries(doc, [], ["peace talks"])
-    assert query.mentions == () and query.premise == "Peace talks failed."
+    (single,) = query.inputs
+    assert single.mentions == () and single.text == "Peace talks failed. Peace talks resume."
+
+
+def test_a_querys_judgement_is_the_mean_of_its_inputs() -> None:
+    doc = Document("", "Kyiv is calm. Kyiv is loud.", "en")
+    entities = [
+        Entity(Span("body", s, s + 4), "Kyiv", "LOC", 0.9, "Kyiv", "LOC:kyiv") for s in (0, 14)
+    ]
+    (query,) = stance_queries(doc, entities, ())
+    probs = np.array([[0.5, 0.1, 0.4], [0.1, 0.1, 0.8]])
+    (score,) = judged(probs, [query], ["favor", "against", "neutral"])
+    assert score == StanceScore("neutral", 0.6)

@@ -35,7 +35,7 @@ class HeadConfig:
     # Set per head from evaluation (MODEL_CARD.md): 0 keeps every projection int8.
     int8_fp32_ffn_layers: int = 0
     # Logits are divided by it before the softmax, so that a probability of 0.8 is right about
-    # 80 % of the time: fitted on held-out data (`pipeline calibrate`); 1.0 is uncalibrated.
+    # 80 % of the time: fitted on held-out data (`pipeline eval stance --calibrate`); 1.0: not.
     temperature: float = 1.0
     version: str = "untrained"
 

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: demo test lint down
+.PHONY: demo test test-long lint down
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ test: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/pipeline kafka start
 	$(VENV)/bin/ruff check pipeline tests
 	$(VENV)/bin/ruff format --check pipeline tests
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -m "not long"
+
+test-long: $(STAMP)
+	$(VENV)/bin/pipeline kafka start
+	$(VENV)/bin/python -m pytest -q -m long
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipeline tests

@@ -22,6 +22,11 @@ def expected_calibration_error(probs: np.ndarray, gold: np.ndarray, bins: int = 
     return float(error)
 
 
+def log_probabilities(probs: np.ndarray) -> np.ndarray:
+    """Logs of probabilities, a zero clipped to 1e-12: what temperature scaling works on."""
+    return np.log(np.clip(probs, 1e-12, None))
+
+
 def scaled(log_probs: np.ndarray, temperature: float) -> np.ndarray:
     """Probabilities with the logits divided by temperature (log-probabilities are logits up
     to a per-row constant, which the softmax ignores)."""
@@ -32,7 +37,7 @@ def scaled(log_probs: np.ndarray, temperature: float) -> np.ndarray:
 
 def _nll(log_probs: np.ndarray, gold: np.ndarray, temperature: float) -> float:
     p = scaled(log_probs, temperature)[np.arange(len(gold)), gold]
-    return float(-np.log(np.clip(p, 1e-12, None)).mean())
+    return float(-log_probabilities(p).mean())
 
 
 def fit_temperature(log_probs: np.ndarray, gold: np.ndarray) -> float:
@@ -52,7 +57,7 @@ def fit_temperature(log_probs: np.ndarray, gold: np.ndarray) -> float:
 def calibration_report(probs: np.ndarray, gold: np.ndarray) -> dict[str, float]:
     """ECE as is, and after temperature scaling fitted on one half and measured on the other
     (both ways, averaged), so the gain is not measured on what it was fitted to."""
-    log_probs = np.log(np.clip(probs, 1e-12, None))
+    log_probs = log_probabilities(probs)
     halves = np.arange(len(gold)) % 2 == 0
     after = []
     for fit in (halves, ~halves):

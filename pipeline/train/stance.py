@@ -18,7 +18,7 @@ from tqdm import tqdm
 from pipeline.nlp.e5.head_config import HeadConfig
 from pipeline.nlp.e5.stance import E5Stance, encode_inputs
 from pipeline.nlp.e5.tokens import load_serving_tokenizer
-from pipeline.train.calibration import calibration_report, fit_temperature
+from pipeline.train.calibration import calibration_report, fit_temperature, log_probabilities
 from pipeline.train.loop import Feature, TrainConfig, read_sources, train_head
 from pipeline.train.stance_data import STANCE_LABELS, StanceExample, load_stance
 
@@ -107,9 +107,7 @@ def calibrate_head(head_dir: Path, data_dir: Path, backend: str = "torch") -> fl
     examples = read_sources(CALIBRATION_SOURCES, load_stance, data_dir, seed=0)
     config = HeadConfig.read(head_dir)
     probs = stance_distributions(head_dir, examples, backend)
-    log_probs = np.log(np.clip(probs, 1e-12, None))
-    config.temperature = round(
-        config.temperature * fit_temperature(log_probs, gold_indices(examples)), 4
-    )
+    fitted = fit_temperature(log_probabilities(probs), gold_indices(examples))
+    config.temperature = round(config.temperature * fitted, 4)
     config.write(head_dir)
     return config.temperature

@@ -133,6 +133,24 @@ def test_a_further_pass_may_adapt_more_layers_but_not_fewer(
         train_ner(config, NER_EXAMPLES, tmp_path / "shallower")
 
 
+def test_a_further_pass_may_add_entity_types_but_not_drop_them(tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    three = NerTrainConfig(epochs=0.1, batch_tokens=256, labels=["PER", "ORG", "LOC"])
+    saved = train_ner(three, NER_EXAMPLES, tmp_path / "three")
+    grown_config = NerTrainConfig(epochs=0.1, batch_tokens=256, lr=1e-12, init=str(saved))
+    grown = train_ner(grown_config, NER_EXAMPLES, tmp_path / "five")
+    before, after = (
+        load_file(saved / "weights.safetensors"),
+        load_file(grown / "weights.safetensors"),
+    )
+    assert after["classifier.weight"].shape[0] == 11  # O + B/I of five types
+    assert (after["classifier.weight"][:7] - before["classifier.weight"]).abs().max() < 1e-6
+    three.init = str(grown)
+    with pytest.raises(ValueError, match="not this one"):
+        train_ner(three, NER_EXAMPLES, tmp_path / "dropped")
+
+
 def test_label_weights_favour_rare_labels_by_the_square_root() -> None:
     items = [Feature([5, 6, 7], [IGNORE, 0, IGNORE])] * 8 + [Feature([5, 6], [2, IGNORE])] * 2
     assert label_weights(items, 3).tolist() == pytest.approx([1.0, 8.0**0.5, 2.0])

@@ -104,11 +104,18 @@ class E5Classifier(nn.Module):
 
         extends: this model may adapt more layers than the saved head did; their adapters keep
         their fresh initialisation (LoRA's B is zero), so training starts from the saved head.
+        It may also add labels after the saved ones (a new entity type): their classifier rows
+        keep their fresh initialisation.
         """
         saved = HeadConfig.read(folder)
-        if (saved.task, saved.labels) != (self.config.task, self.config.labels):
+        labels = self.config.labels[: len(saved.labels)] if extends else self.config.labels
+        if (saved.task, saved.labels) != (self.config.task, labels):
             raise ValueError(f"{folder}: a {saved.task} head of {saved.labels}, not this one")
         state = load_file(str(folder / WEIGHTS_FILE))
+        for name in ("classifier.weight", "classifier.bias"):
+            fresh = self.state_dict()[name].clone()
+            fresh[: len(saved.labels)] = state[name]
+            state[name] = fresh
         missing = set() if extends else set(self.trained_state()) - set(state)
         unexpected = set(state) - set(self.trained_state())
         if missing or unexpected:

@@ -4,17 +4,24 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 # Debian's Chromium: the dashboard's browser test drives it with Playwright (no browser download).
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: demo test test-long lint down
 
+# Serving needs no torch: `make demo` installs the package alone; the tests add training
+# (torch, transformers, peft) and the test tools.
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip==25.3
-	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[train,dev]'
+	touch $(TEST_STAMP)
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
@@ -23,17 +30,17 @@ $(CHROMIUM):
 demo: $(STAMP)
 	$(VENV)/bin/pipeline demo
 
-test: $(STAMP) $(CHROMIUM)
+test: $(TEST_STAMP) $(CHROMIUM)
 	$(VENV)/bin/pipeline kafka start
 	$(VENV)/bin/ruff check pipeline tests
 	$(VENV)/bin/ruff format --check pipeline tests
 	$(VENV)/bin/python -m pytest -q -m "not long"
 
-test-long: $(STAMP)
+test-long: $(TEST_STAMP)
 	$(VENV)/bin/pipeline kafka start
 	$(VENV)/bin/python -m pytest -q -m long
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check pipeline tests
 	$(VENV)/bin/ruff format --check pipeline tests
 

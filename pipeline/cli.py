@@ -11,11 +11,11 @@ from typing import Any
 from rich.console import Console
 
 from pipeline.render import messages_console, problem
-from pipeline.settings import PROJECT_ROOT, Settings
+from pipeline.settings import SEED_DIR, Settings
 
-E5_BACKENDS = ("torch", "onnx-fp32", "onnx-int8")  # pipeline.nlp.e5.onnx.BACKENDS
+E5_BACKENDS = ("onnx-int8", "onnx-fp32")  # pipeline.nlp.e5.sessions.BACKENDS
 TASK_NAMES = ("ner", "stance")  # pipeline.train.tasks.TASKS, without importing torch at start-up
-DEMO_SEED = PROJECT_ROOT / "seeds" / "000_25d5417d1e5c359d.jsonl"
+DEMO_SEED = SEED_DIR / "000_25d5417d1e5c359d.jsonl"
 err = messages_console()
 
 
@@ -151,13 +151,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     import orjson
-    import torch
 
-    from pipeline.bench.model import bench_model, bench_texts, format_report
-    from pipeline.nlp.e5 import head_folder
-
-    if settings.torch_threads > 0:
-        torch.set_num_threads(settings.torch_threads)
     articles = args.articles or (8 if args.quick else 40)
     if args.what == "e2e":
         from pipeline.bench.e2e import format_table, run
@@ -168,7 +162,14 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         )
         result["plot"] = str(plot(result, args.plot or settings.data_dir / "bench" / "bench.png"))
         report: Any = format_table(result)
-    else:
+    else:  # the naive baseline runs transformers pipelines: needs the `train` extra
+        import torch
+
+        from pipeline.bench.model import bench_model, bench_texts, format_report
+        from pipeline.nlp.e5 import head_folder
+
+        if settings.torch_threads > 0:
+            torch.set_num_threads(settings.torch_threads)
         texts = bench_texts(args.data, articles)
         ner, stance = (
             head_folder("ner", settings.ner_model),
@@ -264,7 +265,7 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--head", type=Path, help="a trained head folder (ner, stance)")
     evaluate.add_argument("--data", type=Path, required=True)
     evaluate.add_argument("--sources", nargs="+", help="name:split items (default: test sets)")
-    evaluate.add_argument("--backend", choices=E5_BACKENDS, default="torch")
+    evaluate.add_argument("--backend", choices=E5_BACKENDS, default="onnx-fp32")
     evaluate.add_argument(
         "--calibrate", action="store_true",
         help="stance: then fit the head's temperature on the calibration sets, into head.json",

@@ -20,9 +20,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 
-from pipeline.settings import PROJECT_ROOT
+from pipeline.settings import PACKAGE_DIR
 
-SCHEMA_DIR = PROJECT_ROOT / "schemas"
+SCHEMA_DIR = PACKAGE_DIR / "schemas"
 INPUT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".txt")
 _SEED_HEADER = re.compile(r"^\ufeff?\s*date (\d{4}-\d{2}-\d{2})\s+(.*\S)\s*$")
 _REASON_MAX = 300

@@ -8,7 +8,15 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+SEED_DIR = PACKAGE_DIR / "seeds"  # the demo's articles, shipped in the package
+PROJECT_ROOT = PACKAGE_DIR.parent  # the checkout, when running from one
+# Local state (Kafka jars, broker data, logs): in the checkout, else in the user's data folder.
+DEFAULT_DATA_DIR = (
+    PROJECT_ROOT / ".local"
+    if (PROJECT_ROOT / "pyproject.toml").exists()
+    else Path.home() / ".local" / "share" / "pipeline"
+)
 
 
 def _optional_path(value: str) -> Path | None:
@@ -116,7 +124,7 @@ class Settings:
     e5_backend: str = _setting(
         "E5_BACKEND",
         "onnx-int8",
-        "`e5`: `onnx-int8` (exported and quantised on first use, cached), `onnx-fp32` or `torch`",
+        "`e5`: `onnx-int8` (built and quantised on first use, cached) or `onnx-fp32`",
     )
     model_cache: Path | None = _setting(
         "MODEL_CACHE",
@@ -145,7 +153,11 @@ class Settings:
         "TORCH_THREADS", "0", "model CPU threads (torch and ONNX Runtime), 0 = one per core", int
     )
     data_dir: Path = _setting(
-        "DATA_DIR", str(PROJECT_ROOT / ".local"), "local state: Kafka jars, broker data, logs", Path
+        "DATA_DIR",
+        str(DEFAULT_DATA_DIR),
+        "local state: Kafka jars, broker data, logs (outside a checkout: "
+        "`~/.local/share/pipeline`)",
+        Path,
     )
     log_level: str = _setting("LOG_LEVEL", "info", "worker log level")
 

@@ -21,9 +21,9 @@ from transformers import (
 )
 
 from pipeline.kafka.broker import LocalBroker
-from pipeline.settings import Settings
+from pipeline.settings import SEED_DIR, Settings
 
-SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_25d5417d1e5c359d.txt"
+SEED = SEED_DIR / "000_25d5417d1e5c359d.txt"
 NER_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
 NLI_LABELS = ["entailment", "neutral", "contradiction"]
 CORPUS = [

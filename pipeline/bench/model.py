@@ -15,13 +15,13 @@ from transformers import pipeline
 from pipeline.contracts import read_inputs
 from pipeline.nlp import langid
 from pipeline.nlp.canonical import canonical
-from pipeline.nlp.e5.model import MeanPooledForSequenceClassification, export_hf, load_tokenizer
 from pipeline.nlp.e5.ner import E5EntityRecognizer
 from pipeline.nlp.e5.stance import E5Stance
 from pipeline.nlp.identity import load_resolver
 from pipeline.nlp.targets import StanceQuery, judged, stance_queries
 from pipeline.nlp.types import Document, Entity, EntitySpan, Span, StanceInput
-from pipeline.settings import PROJECT_ROOT
+from pipeline.settings import SEED_DIR
+from pipeline.train.model import MeanPooledForSequenceClassification, export_hf, load_tokenizer
 
 
 def bench_texts(data_dir: Path | None, count: int) -> list[str]:
@@ -31,7 +31,7 @@ def bench_texts(data_dir: Path | None, count: int) -> list[str]:
         raw = sorted((data_dir / "slavicner").glob("raw/*/*/*.txt"))
         texts = [p.read_text(encoding="utf-8") for p in raw[:: max(1, len(raw) // count)]]
     if not texts:
-        texts = [r.article["body"] for r in read_inputs([PROJECT_ROOT / "seeds"]) if r.article]
+        texts = [r.article["body"] for r in read_inputs([SEED_DIR]) if r.article]
     return [texts[i % len(texts)] for i in range(count)]
 
 

@@ -27,11 +27,12 @@ def load_tagger(
     """Build the configured tagger.
 
     `e5`: our heads on the e5-small base (model paths default to the heads shipped in the
-    package; base_dir is where the converted base is cached; backend: torch or ONNX Runtime,
-    see pipeline.nlp.e5.onnx). `hf`: any Hugging Face models,
-    at least one of the two. `null`: no model. `package.module:callable`: your own Tagger,
-    made by calling that with no arguments. Entities are identified with the alias table at
-    `aliases` (default: the shipped one); a table that cannot be read raises AliasTableError.
+    package; base_dir is where the converted base is cached; backend: onnx-int8 or onnx-fp32,
+    see pipeline.nlp.e5.sessions). `hf`: any Hugging Face models, at least one of the two
+    (needs the `train` extra: torch and transformers). `null`: no model.
+    `package.module:callable`: your own Tagger, made by calling that with no arguments.
+    Entities are identified with the alias table at `aliases` (default: the shipped one); a
+    table that cannot be read raises AliasTableError.
     """
     resolver = load_resolver(aliases)
     if name == "null":
@@ -44,25 +45,20 @@ def load_tagger(
         )
     if name == "hf" and not (ner_model or stance_model):
         raise ValueError("the hf tagger needs PIPELINE_NER_MODEL and/or PIPELINE_STANCE_MODEL")
-    if name == "hf" or backend == "torch":
-        import torch  # only these run on torch: ONNX Runtime serving never imports it
-
-        if threads > 0:
-            torch.set_num_threads(threads)
     if name == "hf":
-        from pipeline.nlp.hf import HFEntityRecognizer, HFNliStance
+        from pipeline.nlp.hf import HFEntityRecognizer, HFNliStance, set_threads
+
+        set_threads(threads)
 
         ner = HFEntityRecognizer(ner_model) if ner_model else None
         stance = HFNliStance(stance_model) if stance_model else None
         return ModelTagger(ner, stance, topics, resolver=resolver)
-    from pipeline.nlp.e5 import E5EntityRecognizer, E5Stance, head_folder, share_embeddings
+    from pipeline.nlp.e5 import E5EntityRecognizer, E5Stance, head_folder
     from pipeline.nlp.e5.topics import E5TopicMatcher
 
     e5 = {"base_dir": base_dir, "backend": backend, "threads": threads}
     ner = E5EntityRecognizer(head_folder("ner", ner_model), **e5)
     stance = E5Stance(head_folder("stance", stance_model), **e5)
-    if backend == "torch":
-        share_embeddings(ner.model.module, stance.model.module)
     return ModelTagger(ner, stance, topics, E5TopicMatcher(**e5), resolver)
 
 

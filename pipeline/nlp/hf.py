@@ -11,13 +11,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
-from transformers import (
-    AutoModelForSequenceClassification,
-    AutoModelForTokenClassification,
-    AutoTokenizer,
-    pipeline,
-)
+
+try:
+    import torch
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoModelForTokenClassification,
+        AutoTokenizer,
+        pipeline,
+    )
+except ImportError as missing:  # a serving install: ONNX Runtime only
+    raise ImportError(
+        f"the hf tagger needs torch and transformers ({missing.name} is missing): "
+        "pip install 'news-enrichment-pipeline[train]'"
+    ) from missing
 
 from pipeline.nlp.spans import merge_spans, normalize_label
 from pipeline.nlp.text import snap_to_words
@@ -28,6 +35,12 @@ STANCE_HYPOTHESES = {
     "against": "This text is against {}.",
     "neutral": "This text is neutral about {}.",
 }
+
+
+def set_threads(threads: int) -> None:
+    """torch's intra-op threads (0: torch's default, one per core)."""
+    if threads > 0:
+        torch.set_num_threads(threads)
 
 
 def model_info(task: str, model_id: str, config: object) -> ModelInfo:

@@ -16,9 +16,9 @@ from torch import nn
 from tqdm import tqdm
 from transformers import get_linear_schedule_with_warmup
 
-from pipeline.nlp.e5.head_config import HeadConfig
-from pipeline.nlp.e5.model import E5Classifier
+from pipeline.build.head_config import HeadConfig
 from pipeline.nlp.e5.runner import pad_batch
+from pipeline.train.model import E5Classifier
 
 T = TypeVar("T")
 IGNORE = -100  # no loss: <s>, </s>, padding, and tokens of entities a corpus types otherwise

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from pipeline.build.head_config import HeadConfig
 from pipeline.contracts import entity_labels
 from pipeline.nlp.canonical import name_key
-from pipeline.nlp.e5.head_config import HeadConfig
 from pipeline.nlp.e5.ner import E5EntityRecognizer, windows
 from pipeline.nlp.e5.tokens import E5Tokenizer, load_serving_tokenizer
 from pipeline.nlp.spans import bio_tags, consistent_labels
@@ -142,7 +142,7 @@ def evaluate_ner(
     head_dir: Path,
     examples: Sequence[NerExample],
     labels: Sequence[str],
-    backend: str = "torch",
+    backend: str = "onnx-fp32",
     batch: int = 256,
 ) -> dict:
     """Scores of the full inference path (sentences, windows, word snapping, one label per name

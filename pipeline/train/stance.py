@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from pipeline.nlp.e5.head_config import HeadConfig
+from pipeline.build.head_config import HeadConfig
 from pipeline.nlp.e5.stance import E5Stance, encode_inputs
 from pipeline.nlp.e5.tokens import load_serving_tokenizer
 from pipeline.train.calibration import calibration_report, fit_temperature, log_probabilities
@@ -77,7 +77,7 @@ def f1_scores(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, float]
 
 
 def stance_distributions(
-    head_dir: Path, examples: Sequence[StanceExample], backend: str = "torch", batch: int = 256
+    head_dir: Path, examples: Sequence[StanceExample], backend: str = "onnx-fp32", batch: int = 256
 ) -> np.ndarray:
     """(examples, labels) probabilities of the head as it is (its temperature applied)."""
     classifier = E5Stance(head_dir, backend=backend)
@@ -93,7 +93,7 @@ def gold_indices(examples: Sequence[StanceExample]) -> np.ndarray:
 
 
 def evaluate_stance(
-    head_dir: Path, examples: Sequence[StanceExample], backend: str = "torch"
+    head_dir: Path, examples: Sequence[StanceExample], backend: str = "onnx-fp32"
 ) -> dict:
     """F1 scores and calibration (see calibration_report) of a head on examples."""
     probs = stance_distributions(head_dir, examples, backend)
@@ -102,7 +102,7 @@ def evaluate_stance(
     return {**scores, **calibration_report(probs, gold_indices(examples))}
 
 
-def calibrate_head(head_dir: Path, data_dir: Path, backend: str = "torch") -> float:
+def calibrate_head(head_dir: Path, data_dir: Path, backend: str = "onnx-fp32") -> float:
     """Fit the head's temperature on CALIBRATION_SOURCES and save it in its head.json."""
     examples = read_sources(CALIBRATION_SOURCES, load_stance, data_dir, seed=0)
     config = HeadConfig.read(head_dir)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.nlp.e5.head_config import HeadConfig
+from pipeline.build.head_config import HeadConfig
 from pipeline.train import ner, ner_data, stance, stance_data
 from pipeline.train.loop import TrainConfig, read_sources
 
@@ -76,7 +76,7 @@ def train_task(
 
 def evaluate_task(
     name: str, head: Path, data_dir: Path, sources: Sequence[str] | None = None,
-    backend: str = "torch", log: Callable[[str], None] = print,
+    backend: str = "onnx-fp32", log: Callable[[str], None] = print,
 ) -> dict[str, dict]:  # fmt: skip
     """Scores of a head on each held-out source (default: the task's evaluation sets)."""
     task = TASKS[name]

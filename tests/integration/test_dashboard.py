@@ -16,13 +16,13 @@ from playwright.sync_api import ConsoleMessage, sync_playwright
 
 from pipeline.contracts import entity_labels
 from pipeline.local import WorkerProcess
-from pipeline.settings import PROJECT_ROOT, Settings
+from pipeline.settings import PROJECT_ROOT, SEED_DIR, Settings
 from tests.conftest import free_port
 from tests.integration.conftest import run_cli
 
 pytestmark = pytest.mark.integration
 SEED_ID = "000_25d5417d1e5c359d"
-SEED_JSONL = PROJECT_ROOT / "seeds" / f"{SEED_ID}.jsonl"
+SEED_JSONL = SEED_DIR / f"{SEED_ID}.jsonl"
 CHROMIUM = "/usr/bin/chromium"
 # As the probe of this machine ran it: no background traffic, which a closed network refuses.
 CHROMIUM_ARGS = [

@@ -10,11 +10,11 @@ import pytest
 
 from pipeline.contracts import schema_errors
 from pipeline.local import WorkerProcess
-from pipeline.settings import PROJECT_ROOT, Settings
+from pipeline.settings import SEED_DIR, Settings
 from tests.integration.conftest import collect, run_cli
 
 pytestmark = pytest.mark.integration
-SEED_JSONL = PROJECT_ROOT / "seeds" / "000_25d5417d1e5c359d.jsonl"
+SEED_JSONL = SEED_DIR / "000_25d5417d1e5c359d.jsonl"
 BODIES = {
     "uk": "Зеленський зустрівся з Токаєвим в Астані. Сторони обговорили переговори.",
     "ru": "Путин провёл переговоры с Токаевым в Москве. Стороны обсудили торговлю.",

@@ -11,11 +11,11 @@ import pytest
 
 from pipeline.kafka.broker import SASL_PASSWORD, SASL_USER
 from pipeline.local import WorkerProcess
-from pipeline.settings import PROJECT_ROOT, Settings
+from pipeline.settings import SEED_DIR, Settings
 from tests.integration.conftest import run_cli
 
 pytestmark = pytest.mark.integration
-SEED_JSONL = PROJECT_ROOT / "seeds" / "000_25d5417d1e5c359d.jsonl"
+SEED_JSONL = SEED_DIR / "000_25d5417d1e5c359d.jsonl"
 
 
 def sasl(settings: Settings, password: str = SASL_PASSWORD) -> Settings:

@@ -9,10 +9,10 @@ import orjson
 import pytest
 
 from pipeline.contracts import schema_errors
-from pipeline.settings import PROJECT_ROOT, Settings
+from pipeline.settings import SEED_DIR, Settings
 from tests.integration.conftest import run_cli
 
-SEED_TXT = PROJECT_ROOT / "seeds" / "000_25d5417d1e5c359d.txt"
+SEED_TXT = SEED_DIR / "000_25d5417d1e5c359d.txt"
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ import pytest
 
 from pipeline.kafka.broker import LocalBroker
 from pipeline.local import WorkerProcess
-from pipeline.settings import PROJECT_ROOT, Settings
+from pipeline.settings import SEED_DIR, Settings
 from tests.reliability.harness import PacedProducer, account, first_output_after, save
 
 pytestmark = pytest.mark.integration
-SEED = PROJECT_ROOT / "seeds" / "000_25d5417d1e5c359d.jsonl"
+SEED = SEED_DIR / "000_25d5417d1e5c359d.jsonl"
 COPIES = 300
 STOP_AFTER = 40  # enriched articles before the broker goes away
 DOWN_S = 10.0

@@ -13,7 +13,7 @@ from pipeline.cli import E5_BACKENDS, TASK_NAMES, parser
 
 
 def test_choices_match_what_the_code_offers() -> None:
-    from pipeline.nlp.e5.onnx import BACKENDS
+    from pipeline.nlp.e5.sessions import BACKENDS
     from pipeline.train.tasks import TASKS
 
     assert set(TASK_NAMES) == set(TASKS)
@@ -25,7 +25,7 @@ def test_choices_match_what_the_code_offers() -> None:
     [
         ["kafka", "start"],
         ["worker"],
-        ["produce", "seeds/"],
+        ["produce", "pipeline/seeds/"],
         ["tail", "--topic", "articles.dlq", "--from-beginning", "--max", "3", "--timeout", "5"],
         ["tag", "-", "--format", "pretty"],
         ["train", "ner", "--data", "../shared/data", "--out", "x", "--resume"],

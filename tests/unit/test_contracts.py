@@ -17,15 +17,15 @@ from pipeline.contracts import (
     read_inputs,
     schema_errors,
 )
+from pipeline.settings import SEED_DIR
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 LIMIT = 1_000_000
 
 
 def test_seed_text_and_jsonl_describe_the_same_article() -> None:
     from_text, from_jsonl = (
-        list(read_inputs([SEEDS / "000_25d5417d1e5c359d.txt"])),
-        list(read_inputs([SEEDS / "000_25d5417d1e5c359d.jsonl"])),
+        list(read_inputs([SEED_DIR / "000_25d5417d1e5c359d.txt"])),
+        list(read_inputs([SEED_DIR / "000_25d5417d1e5c359d.jsonl"])),
     )
     text_article, json_article = from_text[0].article, from_jsonl[0].article
     assert text_article["id"] == json_article["id"] == "000_25d5417d1e5c359d"

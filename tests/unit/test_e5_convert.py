@@ -20,7 +20,7 @@ import pytest
 import torch
 from transformers import AutoTokenizer, BertModel
 
-from pipeline.nlp.e5.convert import MARKER_FILE, ensure_base_model, source_path
+from pipeline.build.convert import MARKER_FILE, ensure_base_model, source_path
 
 TEXTS = [
     "Київ — столиця України, найбільше місто країни.",

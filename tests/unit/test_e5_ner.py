@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from pipeline.contracts import entity_labels
-from pipeline.nlp.e5.model import E5Classifier, load_tokenizer
 from pipeline.nlp.e5.ner import E5EntityRecognizer
 from pipeline.nlp.e5.tokens import load_serving_tokenizer
 from pipeline.nlp.spans import bio_tags
@@ -25,6 +24,7 @@ from pipeline.train.loop import (
     pad_states,
     partial_nll,
 )
+from pipeline.train.model import E5Classifier, load_tokenizer
 from pipeline.train.ner import (
     NerTrainConfig,
     evaluate_ner,

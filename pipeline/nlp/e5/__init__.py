@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pipeline.nlp.e5.ner import E5EntityRecognizer
 from pipeline.nlp.e5.stance import E5Stance
 
-if TYPE_CHECKING:  # torch: imported only where the torch backend or training runs
-    from pipeline.nlp.e5.model import E5Classifier
-
 HEADS = Path(__file__).with_name("heads")  # the trained heads shipped with the package
 
-__all__ = ["HEADS", "E5EntityRecognizer", "E5Stance", "head_folder", "share_embeddings"]
+__all__ = ["HEADS", "E5EntityRecognizer", "E5Stance", "head_folder"]
 
 
 def head_folder(task: str, configured: str = "") -> Path:
@@ -25,8 +21,3 @@ def head_folder(task: str, configured: str = "") -> Path:
             f"or choose another tagger (PIPELINE_TAGGER)"
         )
     return folder
-
-
-def share_embeddings(first: E5Classifier, second: E5Classifier) -> None:
-    """Both heads froze the same 96M-parameter embedding matrix: keep one copy in memory."""
-    second.encoder.embeddings = first.encoder.embeddings

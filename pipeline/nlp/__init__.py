@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline import TRAIN_EXTRA, TRAIN_INSTALL
 from pipeline.nlp.identity import load_resolver
 from pipeline.nlp.tagger import ModelTagger
 from pipeline.nlp.types import Tagger
@@ -46,7 +47,14 @@ def load_tagger(
     if name == "hf" and not (ner_model or stance_model):
         raise ValueError("the hf tagger needs PIPELINE_NER_MODEL and/or PIPELINE_STANCE_MODEL")
     if name == "hf":
-        from pipeline.nlp.hf import HFEntityRecognizer, HFNliStance, set_threads
+        try:
+            from pipeline.nlp.hf import HFEntityRecognizer, HFNliStance, set_threads
+        except ModuleNotFoundError as missing:
+            if missing.name not in TRAIN_EXTRA:
+                raise
+            raise ModuleNotFoundError(
+                f"the hf tagger needs {missing.name}: {TRAIN_INSTALL}", name=missing.name
+            ) from missing
 
         set_threads(threads)
 

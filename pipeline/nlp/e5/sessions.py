@@ -6,6 +6,7 @@ on first use and cached. (Training runs the same heads in torch: `pipeline.train
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -13,7 +14,7 @@ from typing import Protocol
 import numpy as np
 import onnxruntime as ort
 
-from pipeline.build.export import build_embedder_onnx, build_onnx, onnx_cache_dir
+from pipeline.build.export import build_embedder_onnx, build_for_serving, build_onnx, onnx_cache_dir
 
 BACKENDS = ("onnx-int8", "onnx-fp32")
 
@@ -74,6 +75,14 @@ def load_embedder(
     _check(backend)
     path = build_embedder_onnx(onnx_cache_dir(base_dir), base_dir, backend == "onnx-int8")
     return OnnxModel(path, threads, output="embeddings")
+
+
+def prepare(
+    head_dirs: Sequence[Path], base_dir: Path | None = None, backend: str = "onnx-int8"
+) -> None:
+    """Build (or find cached) every file a worker on this backend loads, without loading them."""
+    _check(backend)
+    build_for_serving(head_dirs, base_dir, backend == "onnx-int8")
 
 
 def _check(backend: str) -> None:

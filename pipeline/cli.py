@@ -296,18 +296,26 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-class _LastKafkaError(logging.Handler):
-    """Keeps the Kafka client's last error (e.g. "Authentication failed: …"), which it logs
-    while retrying and does not put in the exception it finally raises."""
+class KafkaClientError(logging.Handler):
+    """Keeps the Kafka client's last error, which it logs while retrying and does not put in
+    the exception it finally raises. An authentication or authorisation failure sticks: the
+    retries after it end in timeouts that would hide the cause."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
         self.message = ""
+        self.refused = ""
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage().split(">: ", 1)[-1]  # without the connection's repr
-        if not message.startswith("Bootstrap failed") and "socket disconnected" not in message:
+        if "Authentication" in message or "Authorization" in message:
+            self.refused = self.refused or message
+        elif not message.startswith("Bootstrap failed") and "socket disconnected" not in message:
             self.message = message
+
+    @property
+    def cause(self) -> str:
+        return self.refused or self.message
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -315,12 +323,12 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parser().parse_args(argv)
     settings = Settings()
-    last_error = _LastKafkaError()
-    logging.getLogger("kafka").addHandler(last_error)
+    client_error = KafkaClientError()
+    logging.getLogger("kafka").addHandler(client_error)
     try:
         sys.exit(args.run(args, settings))
     except KafkaError as exc:
-        said = f"; last client error: {last_error.message}" if last_error.message else ""
+        said = f"; client error: {client_error.cause}" if client_error.cause else ""
         problem(err, "kafka:", f"{settings.broker} ({settings.security_protocol}): {exc}{said}")
         sys.exit(2)
     except ModuleNotFoundError as exc:

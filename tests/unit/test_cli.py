@@ -91,3 +91,23 @@ def test_without_the_train_extra_the_hf_tagger_names_it(monkeypatch: pytest.Monk
     monkeypatch.delitem(sys.modules, "pipeline.nlp.hf", raising=False)
     with pytest.raises(ModuleNotFoundError, match=r"hf tagger needs torch: pip install"):
         load_tagger("hf", ner_model="any")
+
+
+def test_an_authentication_failure_is_not_hidden_by_the_timeouts_after_it() -> None:
+    """The client retries after a refused login and the retries time out; the user must read
+    the refusal, not the last timeout (seen in CI: the timeout replaced it)."""
+    import logging
+
+    from pipeline.cli import KafkaClientError
+
+    client_error = KafkaClientError()
+    kafka_log = logging.getLogger("kafka.net.manager")
+    kafka_log.addHandler(client_error)
+    try:
+        kafka_log.error("Connection failed: Connection lost: socket disconnected")
+        assert client_error.cause == ""
+        kafka_log.error("Connection failed: SaslAuthenticationFailedError: Authentication failed")
+        kafka_log.error("Connection failed: RequestTimedOutError: Request timed out after 220 ms")
+    finally:
+        kafka_log.removeHandler(client_error)
+    assert "Authentication failed" in client_error.cause

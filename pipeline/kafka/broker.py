@@ -38,6 +38,10 @@ log4j.logger.kafka.server.BrokerServer=INFO
 # PIPELINE_BROKER=127.0.0.1:9094 PIPELINE_SECURITY_PROTOCOL=SASL_PLAINTEXT
 # PIPELINE_SASL_USERNAME=pipeline PIPELINE_SASL_PASSWORD=pipeline-local. Loopback only.
 SASL_USER, SASL_PASSWORD = "pipeline", "pipeline-local"
+# A third listener, on port + 3, that advertises port + 4: a fault proxy listening on port + 4
+# and forwarding to port + 3 (the reliability tests' Toxiproxy) then carries every connection
+# of a client bootstrapped at port + 4, the ones metadata sends it to included.
+PROXIED_PORT, PROXY_PORT = 3, 4
 
 
 class BrokerError(RuntimeError):
@@ -101,13 +105,13 @@ class LocalBroker:
                     "node.id=1",
                     f"controller.quorum.voters=1@{host}:{port + 1}",
                     f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{port + 1},"
-                    f"SASL_PLAINTEXT://{host}:{port + 2}",
+                    f"SASL_PLAINTEXT://{host}:{port + 2},PROXIED://{host}:{port + PROXIED_PORT}",
                     f"advertised.listeners=PLAINTEXT://{host}:{port},"
-                    f"SASL_PLAINTEXT://{host}:{port + 2}",
+                    f"SASL_PLAINTEXT://{host}:{port + 2},PROXIED://{host}:{port + PROXY_PORT}",
                     "controller.listener.names=CONTROLLER",
                     "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map="
-                    "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,"
+                    "SASL_PLAINTEXT:SASL_PLAINTEXT,PROXIED:PLAINTEXT",
                     "listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN",
                     "listener.name.sasl_plaintext.plain.sasl.jaas.config="
                     "org.apache.kafka.common.security.plain.PlainLoginModule required "

@@ -47,6 +47,11 @@ STALLED_PARTITIONS = Gauge(
     "pipeline_stalled_partitions",
     "Input partitions with waiting messages and no commit for longer than the readiness limit.",
 )
+STALL_REREADS = Counter(
+    "pipeline_stall_rereads_total",
+    "Stalled input partitions read again from their committed offset (none of their messages "
+    "was being worked on).",
+)
 LONGEST_STALL_SECONDS = Gauge(
     "pipeline_longest_stall_seconds",
     "Seconds the least recently moving input partition with waiting messages has gone "

@@ -5,9 +5,11 @@ that never completes across a broker restart, a commit that never returns, a par
 paused. Kafka would never give its partitions to another worker and a supervisor would never
 restart it. The watchdog watches each assigned input partition: while messages wait behind its
 committed offset and that offset does not move, the partition is stalling. Past `ready_after_s`
-(or three times the slowest batch, if that is longer) /ready turns false with the reason; past
-`exit_after_s` the worker exits non-zero so that its supervisor restarts it (at-least-once makes
-that safe). No Kafka types: callers pass plain offsets.
+(or three times the slowest batch, if that is longer) /ready turns false with the reason, and a
+stalled partition none of whose messages is in the worker's hands is read again from its
+committed offset, once per offset (what a restart would do, without one); past `exit_after_s`
+the worker exits non-zero so that its supervisor restarts it (at-least-once makes that safe).
+No Kafka types: callers pass plain offsets.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Watchdog:
     # partition → committed offset last seen and since when it has not moved, with messages
     # waiting behind it (a partition caught up is not in here)
     _since: dict[int, tuple[int | None, float]] = field(default_factory=dict)
+    _reread: dict[int, int | None] = field(default_factory=dict)  # partition → offset re-read
 
     def batch_took(self, seconds: float) -> None:
         self.slowest_batch_s = max(self.slowest_batch_s, seconds)
@@ -55,6 +58,19 @@ class Watchdog:
     def longest(self, now: float) -> float:
         """Seconds the longest-stalling partition has not moved (0 if none is behind)."""
         return max((now - since for _, since in self._since.values()), default=0.0)
+
+    def to_read_again(self, now: float) -> dict[int, int | None]:
+        """Stalled partitions not yet read again at the committed offset they are stuck at,
+        with that offset. Once read again (`reading_again`), a partition stuck at the same
+        offset is left to the exit."""
+        return {
+            partition: self._since[partition][0]
+            for partition in self.stalled(now)
+            if self._reread.get(partition, -1) != self._since[partition][0]
+        }
+
+    def reading_again(self, partition: int, offset: int | None) -> None:
+        self._reread[partition] = offset
 
     def must_exit(self, now: float) -> bool:
         limit = max(self.exit_after_s, 2 * SLOW_BATCHES * self.slowest_batch_s)

@@ -1,5 +1,6 @@
 """The worker's Faust agents: take a micro-batch → admit → tag off the event loop → publish →
-acknowledge; count entity events for the dashboard; sample activity and watch for stalls.
+acknowledge; count entity events for the dashboard; sample activity and watch for stalls (and
+read a stalled partition again from its commit).
 
 at_least_once: the events of a batch are acknowledged (so their offsets may be committed) only
 after every record the batch produced — enriched, entities or dead letter — is acknowledged by
@@ -16,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
-from faust.types import EventT, StreamT
+from faust.types import TP, EventT, StreamT
 
 from pipeline.app import (
     app,
@@ -27,6 +28,7 @@ from pipeline.app import (
     entities_topic,
     entity_mentions,
     entity_names,
+    rereads,
     seen_ids,
     settings,
 )
@@ -39,7 +41,7 @@ from pipeline.monitor.entities import mention_key, with_names
 from pipeline.monitor.watchdog import EXIT_STALLED, Watchdog
 from pipeline.web import dashboard, views
 from pipeline.worker.admit import admit, tagged
-from pipeline.worker.faust_patches import Redeliveries, remember
+from pipeline.worker.faust_patches import Redeliveries, remember, reread_stalled
 from pipeline.worker.publish import Output, Publisher, Topics
 
 log = logging.getLogger(__name__)
@@ -147,6 +149,17 @@ async def sample_activity() -> None:
         watchdog.observe(now, *health.progress(app, settings.topic_articles))
     else:
         watchdog.reset(now)
+    for partition, committed in watchdog.to_read_again(now).items():
+        tp = TP(settings.topic_articles, partition)
+        held = reread_stalled(app.consumer, rereads, tp, committed)
+        if held is not None:
+            watchdog.reading_again(partition, committed)
+            metrics.STALL_REREADS.inc()
+            log.warning(
+                "input partition %d: no commit for %.0f s with messages waiting and none of them "
+                "being worked on; reading it again from offset %s. The consumer held: %s",
+                partition, watchdog.stalled(now)[partition], committed, held,
+            )  # fmt: skip
     metrics.STALLED_PARTITIONS.set(len(watchdog.stalled(now)))
     metrics.LONGEST_STALL_SECONDS.set(round(watchdog.longest(now), 1))
     views.refresh_ready_gauge(app, activity)

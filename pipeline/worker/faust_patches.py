@@ -1,7 +1,8 @@
 """Where the worker works around faust-streaming FAUST_VERSION's consumer and tables.
 
 Another version may change the internals these touch (`Consumer._add_gap`, `callback`,
-`getmany`, a table's `data` and serialisers): `check_version` says so at start and a unit test
+`getmany`, `_unacked_messages`, `_acked`, `_gap`, `_read_offset`, `_paused_partitions`, a
+table's `data` and serialisers): `check_version` says so at start and a unit test
 fails until someone has read them again against it.
 
 Read again what Faust's consumer skipped, instead of committing past it or stalling.
@@ -21,13 +22,21 @@ of nine runs.
 read again from that offset; its records are held back until the current fetch batch ends, then
 the partition is sought back. A gap seen again at the same place is real (e.g. the markers of a
 transactional producer) and is handled the way Faust does.
+
+`reread_stalled`: the last resort for a partition that stalls anyway (issue 16's hang: a broker
+restart under load left records neither enriched nor dead-lettered while the worker looked
+healthy; not reproduced since). The stall watchdog finds it; when none of its messages is in the
+worker's hands, it is read again from its committed offset, and what the consumer held for it is
+logged so that the cause can be read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 
@@ -53,11 +62,20 @@ def check_version() -> None:
         )
 
 
-def read_gaps_again(consumer: Any) -> None:
+@dataclass
+class Rereads:
+    """The state `read_gaps_again` keeps: partitions to read again from an offset at the next
+    fetch, gaps already read again once, and when the fetcher last asked for records."""
+
+    pending: dict[TP, int] = field(default_factory=dict)
+    retried: set[tuple[TP, int]] = field(default_factory=set)
+    last_fetch: float = 0.0  # time.monotonic()
+
+
+def read_gaps_again(consumer: Any, rereads: Rereads) -> None:
     """Install on a Faust Consumer before its fetcher starts (it captures these methods)."""
     fill_gap, deliver, fetch = consumer._add_gap, consumer.callback, consumer.getmany
-    pending: dict[TP, int] = {}  # partition → first offset to read again
-    retried: set[tuple[TP, int]] = set()
+    pending, retried = rereads.pending, rereads.retried
 
     async def add_gap(tp: TP, offset_from: int, offset_to: int) -> None:
         if tp in pending:  # all of it is read again from the first gap
@@ -89,6 +107,7 @@ def read_gaps_again(consumer: Any) -> None:
         return delivery
 
     async def getmany(timeout: float) -> AsyncIterator[Any]:
+        rereads.last_fetch = time.monotonic()
         assigned = consumer.assignment()
         for tp, offset in list(pending.items()):
             del pending[tp]
@@ -98,6 +117,26 @@ def read_gaps_again(consumer: Any) -> None:
             yield item
 
     consumer._add_gap, consumer.callback, consumer.getmany = add_gap, callback, getmany
+
+
+def reread_stalled(consumer: Any, rereads: Rereads, tp: TP, committed: int | None) -> str | None:
+    """A partition the stall watchdog found stuck with messages waiting: when none of its
+    messages is in the worker's hands, nothing would ever deliver them, so read it again from
+    its committed offset at the next fetch (what a restart would do, without one). Returns what
+    Faust's consumer held for it (why it did not move), or None when its messages are still
+    being worked on (a slow or stuck batch is the exit's business, not this)."""
+    if any(m.tp == tp for m in list(consumer._unacked_messages)):
+        return None
+    acked = sorted(consumer._acked.get(tp, ()))
+    gaps = sorted((i.begin, i.end) for i in consumer._gap.get(tp, ()))
+    held = (
+        f"committed {committed}, read {consumer._read_offset.get(tp)}, acked "
+        f"{acked[:3]}{'…' if len(acked) > 3 else ''} ({len(acked)}), gaps {gaps[:3]}, paused "
+        f"{tp in consumer._paused_partitions}, pending re-read {rereads.pending.get(tp)}, last "
+        f"fetch {time.monotonic() - rereads.last_fetch:.0f} s ago"
+    )
+    rereads.pending[tp] = committed or 0
+    return held
 
 
 class Redeliveries:

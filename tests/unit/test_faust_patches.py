@@ -1,4 +1,5 @@
-"""read_gaps_again on a stand-in for Faust's consumer: a first gap is read again, not skipped."""
+"""read_gaps_again and reread_stalled on a stand-in for Faust's consumer: a first gap is read
+again, not skipped; a stalled partition nobody works on is read again from its commit."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from faust.types import TP
 
-from pipeline.worker.faust_patches import read_gaps_again
+from pipeline.worker.faust_patches import Rereads, read_gaps_again, reread_stalled
 
 TP0, TP1 = TP("articles", 0), TP("articles", 1)
 STUCK = 999
@@ -50,7 +51,7 @@ async def next_fetch(consumer: FakeConsumer) -> None:
 
 def test_a_first_gap_is_read_again_and_a_repeated_one_is_filled() -> None:
     consumer = FakeConsumer()
-    read_gaps_again(consumer)
+    read_gaps_again(consumer, Rereads())
 
     async def scenario() -> None:
         await consumer._add_gap(TP0, 135, 284)  # the fetcher jumped from 134 to 284
@@ -70,7 +71,7 @@ def test_a_first_gap_is_read_again_and_a_repeated_one_is_filled() -> None:
 @pytest.mark.parametrize("started", [True, False])
 def test_an_abandoned_delivery_is_read_again(started: bool) -> None:
     consumer = FakeConsumer()
-    read_gaps_again(consumer)
+    read_gaps_again(consumer, Rereads())
 
     async def scenario() -> None:
         delivery = asyncio.ensure_future(consumer.callback(message(TP1, STUCK)))
@@ -88,7 +89,7 @@ def test_an_abandoned_delivery_is_read_again(started: bool) -> None:
 
 def test_a_revoked_partition_is_not_sought() -> None:
     consumer = FakeConsumer()
-    read_gaps_again(consumer)
+    read_gaps_again(consumer, Rereads())
 
     async def scenario() -> None:
         await consumer._add_gap(TP0, 10, 20)
@@ -99,3 +100,21 @@ def test_a_revoked_partition_is_not_sought() -> None:
     asyncio.run(scenario())
     assert consumer.seeks == []
     assert consumer.delivered == [(TP0, 30)]
+
+
+def test_a_stalled_partition_is_read_again_from_its_commit_unless_its_messages_in_hand() -> None:
+    consumer = FakeConsumer()
+    rereads = Rereads()
+    read_gaps_again(consumer, rereads)
+    consumer._acked = {TP0: [43, 44, 45, 46]}  # 40..42 never came back
+    consumer._gap, consumer._read_offset, consumer._paused_partitions = {}, {TP0: 46}, set()
+    consumer._unacked_messages = [message(TP0, 47)]  # a batch is working on TP0
+
+    assert reread_stalled(consumer, rereads, TP0, 40) is None
+    assert rereads.pending == {}
+
+    consumer._unacked_messages = [message(TP1, 9)]  # only another partition's
+    held = reread_stalled(consumer, rereads, TP0, 40)
+    assert held is not None and "committed 40, read 46, acked [43, 44, 45]… (4)" in held
+    asyncio.run(next_fetch(consumer))
+    assert consumer.seeks == [(TP0, 40)]

@@ -44,3 +44,16 @@ def test_a_revoked_partition_is_forgotten_and_a_reset_restarts_the_count() -> No
     assert dog.stalled(40) == {1: 40.0}
     dog.reset(40)  # the model is reloading: nothing could move
     assert dog.stalled(60) == {}
+
+
+def test_a_stalled_partition_is_offered_for_reading_again_once_per_offset() -> None:
+    dog = Watchdog(ready_after_s=30, exit_after_s=300)
+    dog.observe(0, {0: 12, 1: 5}, {0: 20, 1: 9})
+    assert dog.to_read_again(29) == {}
+    dog.observe(30, {0: 12, 1: 5}, {0: 20, 1: 9})
+    assert dog.to_read_again(30) == {0: 12, 1: 5}
+    dog.reading_again(0, 12)  # partition 1's messages were in hand: not read again
+    assert dog.to_read_again(40) == {1: 5}
+    dog.observe(50, {0: 15, 1: 5}, {0: 20, 1: 9})  # 0 moved, then stalls again further on
+    dog.observe(80, {0: 15, 1: 5}, {0: 20, 1: 9})
+    assert dog.to_read_again(80) == {0: 15, 1: 5}

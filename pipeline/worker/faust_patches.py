@@ -20,8 +20,10 @@ of nine runs.
 
 `read_gaps_again`: a gap seen the first time, or an abandoned delivery, marks the partition to be
 read again from that offset; its records are held back until the current fetch batch ends, then
-the partition is sought back. A gap seen again at the same place is real (e.g. the markers of a
-transactional producer) and is handled the way Faust does.
+the partition is sought back (never forward: after a rebalance Faust has already sought it back
+to its commit, and a seek forward from there would skip records for good). A gap seen again at
+the same place is real (e.g. the markers of a transactional producer) and is handled the way
+Faust does.
 
 `reread_stalled`: the last resort for a partition that stalls anyway (issue 16's hang: a broker
 restart under load left records neither enriched nor dead-lettered while the worker looked
@@ -111,7 +113,11 @@ def read_gaps_again(consumer: Any, rereads: Rereads) -> None:
         assigned = consumer.assignment()
         for tp, offset in list(pending.items()):
             del pending[tp]
-            if tp in assigned:  # a revoked one is read by its new owner from the commit
+            # Only ever back. A revoked partition is read by its next owner (maybe this worker)
+            # from its commit, which no pending offset precedes: a seek from there to `offset`
+            # would skip what lies between, and the commit could never pass it again.
+            read = consumer._read_offset.get(tp)
+            if tp in assigned and read is not None and read >= offset:
                 await consumer.seek(tp, offset)
         async for item in fetch(timeout=timeout):
             yield item

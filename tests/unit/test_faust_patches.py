@@ -21,6 +21,7 @@ class FakeConsumer:
         self.delivered: list[tuple[TP, int]] = []
         self.seeks: list[tuple[TP, int]] = []
         self.assigned = {TP0, TP1}
+        self._read_offset: dict[TP, int | None] = {}  # as Faust's drain loop keeps it
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         self.filled.append((tp, offset_from, offset_to))
@@ -35,6 +36,7 @@ class FakeConsumer:
 
     async def seek(self, tp: TP, offset: int) -> None:
         self.seeks.append((tp, offset))
+        self._read_offset[tp] = offset
 
     def assignment(self) -> set[TP]:
         return self.assigned
@@ -42,6 +44,12 @@ class FakeConsumer:
 
 def message(tp: TP, offset: int) -> SimpleNamespace:
     return SimpleNamespace(tp=tp, offset=offset)
+
+
+async def deliver(consumer: FakeConsumer, tp: TP, offset: int) -> None:
+    """What Faust's drain loop does with a fetched record: deliver it, then mark it read."""
+    await consumer.callback(message(tp, offset))
+    consumer._read_offset[tp] = offset
 
 
 async def next_fetch(consumer: FakeConsumer) -> None:
@@ -55,11 +63,11 @@ def test_a_first_gap_is_read_again_and_a_repeated_one_is_filled() -> None:
 
     async def scenario() -> None:
         await consumer._add_gap(TP0, 135, 284)  # the fetcher jumped from 134 to 284
-        await consumer.callback(message(TP0, 284))  # the rest of the stale batch: held back
-        await consumer.callback(message(TP1, 50))  # other partitions flow on
+        await deliver(consumer, TP0, 284)  # the rest of the stale batch: held back
+        await deliver(consumer, TP1, 50)  # other partitions flow on
         await consumer._add_gap(TP0, 290, 300)  # still stale: covered by the read-again
         await next_fetch(consumer)  # before the next fetch: back to the first missing offset
-        await consumer.callback(message(TP0, 135))
+        await deliver(consumer, TP0, 135)
         await consumer._add_gap(TP0, 135, 137)  # the same gap again: real (transaction markers)
 
     asyncio.run(scenario())
@@ -79,7 +87,8 @@ def test_an_abandoned_delivery_is_read_again(started: bool) -> None:
             await asyncio.sleep(0)
         delivery.cancel()  # what Faust does when the flow stops, mid-delivery or before
         await asyncio.gather(delivery, return_exceptions=True)
-        await consumer.callback(message(TP1, STUCK + 1))  # counted as read, but held back
+        consumer._read_offset[TP1] = STUCK  # Faust counts it as read all the same
+        await deliver(consumer, TP1, STUCK + 1)  # held back
         await next_fetch(consumer)
 
     asyncio.run(scenario())
@@ -95,7 +104,7 @@ def test_a_revoked_partition_is_not_sought() -> None:
         await consumer._add_gap(TP0, 10, 20)
         consumer.assigned = {TP1}  # a rebalance took TP0 away
         await next_fetch(consumer)
-        await consumer.callback(message(TP0, 30))  # if it comes back, it flows again
+        await deliver(consumer, TP0, 30)  # if it comes back, it flows again
 
     asyncio.run(scenario())
     assert consumer.seeks == []
@@ -118,3 +127,24 @@ def test_a_stalled_partition_is_read_again_from_its_commit_unless_its_messages_i
     assert held is not None and "committed 40, read 46, acked [43, 44, 45]… (4)" in held
     asyncio.run(next_fetch(consumer))
     assert consumer.seeks == [(TP0, 40)]
+
+
+def test_a_read_again_never_moves_a_partition_forward_past_faust_s_own_seek() -> None:
+    """A rebalance: the flow stops and a delivery is abandoned at 60 (records 40..59 were queued
+    and are cleared); Faust seeks the partition back to its commit, 40. Seeking to 60 after
+    that would skip 40..59 for good."""
+    consumer = FakeConsumer()
+    read_gaps_again(consumer, Rereads())
+
+    async def scenario() -> None:
+        delivery = asyncio.ensure_future(consumer.callback(message(TP0, 60)))
+        delivery.cancel()
+        await asyncio.gather(delivery, return_exceptions=True)
+        consumer._read_offset[TP0] = None  # revoked: Faust forgets what it read
+        consumer._read_offset[TP0] = 40  # assigned again: Faust's seek to the commit
+        await next_fetch(consumer)
+        await deliver(consumer, TP0, 40)
+
+    asyncio.run(scenario())
+    assert consumer.seeks == []
+    assert consumer.delivered == [(TP0, 40)]

@@ -16,6 +16,7 @@ MORPH_LANGUAGES = ("uk", "ru")
 _WORD = re.compile(r"\w+(?:['’ʼ-]\w+)*")
 _PHRASE_WORD = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*")  # потока-2: the word is потока
 _POSSESSIVE = re.compile(r"(?:'s|’s)$")
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZАБВГҐДЕЄЁЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
 
 INFO = ModelInfo("canonical", "pymorphy3", version("pymorphy3"))
 
@@ -34,14 +35,19 @@ def lemma(word: str, language: str) -> str:
 
 
 def _restore_case(form: str, original: str) -> str:
-    """The lemma in the casing of the word as written, part by part for hyphenated names."""
+    """The lemma in the casing and the е/ё of the word as written, part by part for hyphenated
+    names: a capitalised word keeps its capital, a word written in capitals (or starting with
+    them: МИДа) keeps them on as many letters."""
+    if "ё" not in original.lower():
+        form = form.replace("ё", "е").replace("Ё", "Е")
     parts, original_parts = form.split("-"), original.split("-")
     if len(parts) != len(original_parts):
         parts, original_parts = [form], [original]
     restored = []
     for part, written in zip(parts, original_parts, strict=True):
-        if written.isupper() and len(written) > 1:
-            part = part.upper()
+        capitals = len(written) - len(written.lstrip(_UPPER))
+        if capitals > 1:
+            part = part[:capitals].upper() + part[capitals:]
         elif written[:1].isupper():
             part = part[:1].upper() + part[1:]
         restored.append(part)
@@ -56,7 +62,8 @@ def canonical(text: str, language: str, label: str = "PER") -> str:
     adjectives and the first noun go to the nominative, agreeing in gender and number, and what
     follows the noun stays as written (Верховної Ради України → Верховна Рада України,
     «Северного потока-2» → «Северный поток-2»). A word the dictionary does not know stays as
-    written unless the known words show its case.
+    written unless the known words show its case. The writer's spelling is kept: е for ё where
+    they wrote е, capitals where they wrote them (МИДа → МИД).
     """
     text = " ".join(text.split())
     if language not in MORPH_LANGUAGES:
@@ -82,15 +89,21 @@ def _rank(parse: Any) -> tuple:
     )
 
 
-def name_reading(word: str, language: str, case: str | None = None) -> Any:
-    """The likeliest reading of a word inside a person's name (in `case` where it has one)."""
+def name_reading(
+    word: str, language: str, case: str | None = None, gender: str | None = None
+) -> Any:
+    """The likeliest reading of a word inside a person's name (in `case` and `gender` where it
+    has one)."""
     parses = _analyzer(language).parse(word)
-    in_case = [p for p in parses if p.tag.case == case]
-    return min(in_case or parses, key=_rank)
+    in_case = [p for p in parses if p.tag.case == case] or parses
+    agreeing = [p for p in in_case if gender and p.tag.gender == gender]
+    return min(agreeing or in_case, key=_rank)
 
 
 def _known(word: str, language: str) -> bool:
-    return all(_analyzer(language).word_is_known(part) for part in word.split("-"))
+    """In the dictionary as a whole (Нью-Йорка) or part by part."""
+    known = _analyzer(language).word_is_known
+    return known(word) or all(known(part) for part in word.split("-"))
 
 
 def _person(text: str, language: str) -> str:
@@ -106,27 +119,70 @@ def _person(text: str, language: str) -> str:
                     best[parse.tag.case] = max(best.get(parse.tag.case, 0.0), parse.score)
             votes.update(best)
     case = max(votes, key=lambda c: (votes[c], c == "nomn")) if votes else "nomn"
-    lemmas = iter([name_lemma(w, language, case) for w in words])
+    gender = _gender(words, language, case)
+    lemmas = iter([name_lemma(w, language, case, gender) for w in words])
     return _WORD.sub(lambda m: _restore_case(next(lemmas), m.group()), text)
 
 
+def _gender(words: list[str], language: str, case: str) -> str | None:
+    """The gender the dictionary gives a name's known first name or surname read in `case`
+    (None where it knows neither, or a surname has both: Тимошенко)."""
+    for tag in ("Name", "Surn"):
+        for word in words:
+            if not _known(word, language):
+                continue
+            genders = {
+                p.tag.gender
+                for p in _analyzer(language).parse(word)
+                if p.tag.case == case and tag in p.tag.grammemes
+            }
+            if genders:
+                return genders.pop() if len(genders) == 1 else None
+    return None
+
+
+# How a man's foreign surname unknown to the dictionary is declined, like a noun with a hard stem
+# (Доминика Рааба → Рааб); one that ends otherwise is taken as indeclinable (Стівена Барклі).
+_MASCULINE_ENDINGS = {
+    "ru": {"gent": ("а",), "accs": ("а",), "datv": ("у",), "ablt": ("ом",), "loct": ("е",)},
+    "uk": {"gent": ("а",), "accs": ("а",), "datv": ("ові", "у"), "ablt": ("ом",), "loct": ("ові",)},
+}
+_CONSONANTS = frozenset("бвгґджзйклмнпрстфхцчшщ")
+
+
+def _mans_surname(word: str, language: str, case: str | None) -> str:
+    word = word.lower()
+    for ending in _MASCULINE_ENDINGS[language].get(case or "", ()):
+        stem = word.removesuffix(ending)
+        if stem != word and len(stem) > 1 and stem[-1] in _CONSONANTS:
+            return stem
+    return word
+
+
 @cache
-def name_lemma(word: str, language: str, case: str | None = None) -> str:
-    """A word of a person's name, read in `case`, in the nominative keeping its gender
-    (Навальной → навальная, Зеленським → зеленський); lower case. A word the dictionary does
-    not know stays as written unless it has a reading in `case`. Hyphenated names part by part
-    (Касим-Жомарта → касим-жомарт; Ростова-на-Дону is one word)."""
-    reading = name_reading(word, language, case)
+def name_lemma(word: str, language: str, case: str | None = None, gender: str | None = None) -> str:
+    """A word of a person's name, read in `case` (and the first name's `gender`), in the
+    nominative keeping its gender (Навальной → навальная, Зеленським → зеленський); lower case.
+    A word the dictionary does not know stays as written unless it has a reading in `case`
+    and `gender`, or is a man's surname declined like a noun (Рааба → рааб). Hyphenated names
+    part by part (Касим-Жомарта → касим-жомарт; Ростова-на-Дону is one word). A group in
+    lower case stays plural (россиян → россияне), its adjective is its lemma (китайской →
+    китайский)."""
+    reading = name_reading(word, language, case, gender)
+    tags = reading.tag.grammemes
     parts = word.split("-")
-    if (
-        len(parts) > 1
-        and all(p[:1].isupper() for p in parts)
-        and not NAME_TAGS & reading.tag.grammemes
+    if len(parts) > 1 and all(p[:1].isupper() for p in parts) and not NAME_TAGS & tags:
+        return "-".join(name_lemma(part, language, case, gender) for part in parts)
+    if not _known(word, language) and (
+        reading.tag.case != case or (gender and reading.tag.gender not in (gender, None))
     ):
-        return "-".join(name_lemma(part, language, case) for part in parts)
-    if not _known(word, language) and reading.tag.case != case:
-        return word.lower()
-    if reading.tag.case == "nomn" and "plur" not in reading.tag.grammemes:
+        return _mans_surname(word, language, case) if gender == "masc" else word.lower()
+    if word.islower() and _ADJECTIVE & tags:
+        return reading.normal_form
+    if word.islower() and "plur" in tags:
+        inflected = reading.inflect({"nomn"})
+        return inflected.word if inflected is not None else word
+    if reading.tag.case == "nomn" and "plur" not in tags:
         return word.lower()
     inflected = reading.inflect({"nomn", "sing"}) or reading.inflect({"nomn"})
     return inflected.word if inflected is not None else reading.normal_form

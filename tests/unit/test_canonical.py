@@ -36,12 +36,33 @@ def test_canonical(text: str, language: str, expected: str) -> None:
         ("Міністерства закордонних справ", "uk", "ORG", "Міністерство закордонних справ"),
         ("Государственной думы", "ru", "ORG", "Государственная дума"),
         ("Fox News", "uk", "ORG", "Fox News"),
+        ("Санкт-Петербурге", "ru", "LOC", "Санкт-Петербург"),  # known as one word
+        ("Соединенного Королевства", "ru", "LOC", "Соединенное Королевство"),  # е as written
+        ("британского МИДа", "ru", "ORG", "британский МИД"),  # capitals as written
     ],
 )
 def test_other_names_are_noun_phrases_in_agreement(
     text: str, language: str, label: str, expected: str
 ) -> None:
     assert canonical(text, language, label) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Стівена Барклі", "uk", "Стівен Барклі"),  # a man's unknown surname: not femn Баркля
+        ("Ричарда Гренелла", "ru", "Ричард Гренелл"),  # declined like a hard-stem noun
+        ("Касим-Жомарта Токаєва", "uk", "Касим-Жомарт Токаєв"),
+        ("Сергея Елкина", "ru", "Сергей Елкин"),  # not Ёлкин
+        ("россиян", "ru", "россияне"),  # a group stays plural
+        ("консерваторов", "ru", "консерваторы"),
+        ("китайской", "ru", "китайский"),  # its adjective is its lemma
+    ],
+)
+def test_person_names_agree_with_the_first_name_and_groups_stay_groups(
+    text: str, language: str, expected: str
+) -> None:
+    assert canonical(text, language, "PER") == expected
 
 
 def test_topic_lemmas_match_inflected_sentences() -> None:

@@ -34,6 +34,7 @@ test: $(TEST_STAMP) $(CHROMIUM)
 	$(VENV)/bin/pipeline kafka start
 	$(VENV)/bin/ruff check pipeline tests
 	$(VENV)/bin/ruff format --check pipeline tests
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m pytest -q -m "not long"
 
 test-long: $(TEST_STAMP)
@@ -43,6 +44,7 @@ test-long: $(TEST_STAMP)
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check pipeline tests
 	$(VENV)/bin/ruff format --check pipeline tests
+	$(VENV)/bin/lint-imports
 
 down: $(STAMP)
 	$(VENV)/bin/pipeline down

@@ -17,7 +17,6 @@ from pipeline.kafka.security import faust_credentials
 from pipeline.monitor import entities
 from pipeline.nlp.identity import AliasTableError, load_resolver
 from pipeline.settings import Settings
-from pipeline.worker.faust_patches import Rereads, check_version, read_gaps_again
 
 
 class OrjsonCodec(codecs.Codec):
@@ -123,15 +122,11 @@ entity_mentions = app.Table(
 # a value_type as a model class when it restores the table (dict has no from_data); the orjson
 # codec gives the dict back.
 entity_names = app.Table("entity-names", key_type=str, partitions=settings.partitions)
-# What the consumer reads again (pipeline/worker/faust_patches.py), shared with the watchdog.
-rereads = Rereads()
 
 
 @app.on_worker_init.connect
 def create_topics(sender: faust.App, **kwargs: Any) -> None:
     """Topics get their explicit partition counts before any agent or producer creates them,
     however the worker is started (`pipeline worker` or `faust -A pipeline.worker.agents
-    worker`); the consumer reads skipped records again instead of committing past them."""
+    worker`)."""
     ensure_topics(settings)
-    check_version()
-    read_gaps_again(sender.consumer, rereads)

@@ -16,6 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import faust
 import orjson
 from faust.types import TP, EventT, StreamT
 
@@ -28,7 +29,6 @@ from pipeline.app import (
     entities_topic,
     entity_mentions,
     entity_names,
-    rereads,
     seen_ids,
     settings,
 )
@@ -41,7 +41,14 @@ from pipeline.monitor.entities import mention_key, with_names
 from pipeline.monitor.watchdog import EXIT_STALLED, Watchdog
 from pipeline.web import dashboard, views
 from pipeline.worker.admit import admit, tagged
-from pipeline.worker.faust_patches import Redeliveries, remember, reread_stalled
+from pipeline.worker.faust_patches import (
+    Redeliveries,
+    Rereads,
+    check_version,
+    read_gaps_again,
+    remember,
+    reread_stalled,
+)
 from pipeline.worker.publish import Output, Publisher, Topics
 
 log = logging.getLogger(__name__)
@@ -59,6 +66,16 @@ metrics.declare_outputs(
 )
 views.register(app, activity)
 dashboard.register(app, activity, entity_mentions, entity_names)
+# What the consumer reads again, shared by the fetch hook and the watchdog.
+rereads = Rereads()
+
+
+@app.on_worker_init.connect
+def patch_consumer(sender: faust.App, **kwargs: Any) -> None:
+    """The consumer reads skipped records again instead of committing past them (Faust's
+    workarounds, written for one faust-streaming version: checked here)."""
+    check_version()
+    read_gaps_again(sender.consumer, rereads)
 
 
 async def _send(o: Output) -> Any:

@@ -9,7 +9,7 @@ TEST_STAMP := $(VENV)/.installed-test
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: demo test test-long lint down
+.PHONY: demo test test-faults test-long lint down
 
 # Serving needs no torch: `make demo` installs the package alone; the tests add training
 # (torch, transformers, peft) and the test tools.
@@ -35,7 +35,13 @@ test: $(TEST_STAMP) $(CHROMIUM)
 	$(VENV)/bin/ruff check pipeline tests
 	$(VENV)/bin/ruff format --check pipeline tests
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/python -m pytest -q -m "not long"
+	$(VENV)/bin/python -m pytest -q -m "not long and not faults"
+
+# Faults under load (broker stopped and killed, Toxiproxy between worker and broker, the real
+# tagger across a broker restart): about 20 minutes; CI runs them after `make test`.
+test-faults: $(TEST_STAMP)
+	$(VENV)/bin/pipeline kafka start
+	$(VENV)/bin/python -m pytest -q -m "faults and not long"
 
 test-long: $(TEST_STAMP)
 	$(VENV)/bin/pipeline kafka start

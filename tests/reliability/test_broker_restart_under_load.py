@@ -16,7 +16,7 @@ from pipeline.settings import Settings
 from tests.reliability.conftest import SESSION_TIMEOUT_S, kill
 from tests.reliability.harness import PacedProducer, account, articles, first_output_after, save
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 ARTICLES = 600
 # (how the broker goes, seconds down, whether the worker is killed with kill -9 meanwhile)
 FAULTS = {

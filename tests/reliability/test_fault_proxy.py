@@ -15,7 +15,7 @@ from pipeline.settings import Settings
 from tests.reliability.fault_proxy import FaultProxy, fault_proxy
 from tests.reliability.harness import PacedProducer, account, articles, first_output_after, save
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 ARTICLES = 400
 # name → (the fault, seconds it lasts)
 FAULTS: dict[str, tuple[Callable[[FaultProxy], AbstractContextManager[None]], float]] = {

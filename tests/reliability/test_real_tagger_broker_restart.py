@@ -18,7 +18,7 @@ from pipeline.local import WorkerProcess
 from pipeline.settings import SEED_DIR, Settings
 from tests.reliability.harness import PacedProducer, account, first_output_after, save
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 SEED = SEED_DIR / "000_25d5417d1e5c359d.jsonl"
 COPIES = 300
 STOP_AFTER = 40  # enriched articles before the broker goes away

@@ -14,12 +14,12 @@ from transformers import pipeline
 
 from pipeline.contracts import read_inputs
 from pipeline.nlp import langid
-from pipeline.nlp.canonical import canonical
 from pipeline.nlp.e5.ner import E5EntityRecognizer
 from pipeline.nlp.e5.stance import E5Stance
 from pipeline.nlp.identity import load_resolver
+from pipeline.nlp.tagger import to_entities
 from pipeline.nlp.targets import StanceQuery, judged, stance_queries
-from pipeline.nlp.types import Document, Entity, EntitySpan, Span, StanceInput
+from pipeline.nlp.types import Document, Entity, EntitySpan, StanceInput
 from pipeline.settings import SEED_DIR
 from pipeline.train.model import MeanPooledForSequenceClassification, export_hf, load_tokenizer
 
@@ -39,15 +39,6 @@ def _timed(run: Callable[[], Any]) -> float:
     started = time.perf_counter()
     run()
     return time.perf_counter() - started
-
-
-def _entities(text: str, spans: list[EntitySpan], language: str) -> list[Entity]:
-    """Spans as the tagger turns them into entities (lemmas; ids come from the resolver)."""
-    return [
-        Entity(Span("body", s.start, s.end), text[s.start : s.end], s.label, s.score,
-               canonical(text[s.start : s.end], language, s.label))
-        for s in spans
-    ]  # fmt: skip
 
 
 def _hypothesis(target: str) -> str:
@@ -74,11 +65,14 @@ def bench_model(
     stance = E5Stance(stance_head, base_dir, backend=backend)
     resolver = load_resolver()
     ner.predict(texts[:2])  # warm up
-    stance.predict([StanceInput("Kyiv", "Kyiv is a city.", ((0, 4),))])
+    stance.distributions([StanceInput("Kyiv", "Kyiv is a city.", ((0, 4),))])
 
     found: list[list[EntitySpan]] = []
     ner_s = _timed(lambda: found.extend(ner.predict(texts)))
-    entities = [_entities(t, f, lang) for t, f, lang in zip(texts, found, languages, strict=True)]
+    entities = [
+        to_entities(Document("", text, lang), [("body", s) for s in spans])
+        for text, spans, lang in zip(texts, found, languages, strict=True)
+    ]
     identified: list[list[Entity]] = []
     identity_s = _timed(
         lambda: identified.extend(

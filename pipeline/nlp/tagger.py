@@ -100,21 +100,25 @@ class ModelTagger:
         mentions: list[list[tuple[str, EntitySpan]]] = [[] for _ in docs]
         for (i, field_name), spans in zip(where, predictions, strict=True):
             mentions[i] += [(field_name, s) for s in spans]
-        for i, doc in enumerate(docs):
-            surfaces = [doc.text(f)[s.start : s.end] for f, s in mentions[i]]
-            labels = consistent_labels(
-                [s.label for _, s in mentions[i]],
-                [s.score for _, s in mentions[i]],
-                [canonical.name_key(surface, doc.language) for surface in surfaces],
-            )
-            found[i] = [
-                Entity(
-                    Span(f, s.start, s.end),
-                    surface,
-                    label,
-                    s.score,
-                    canonical.canonical(surface, doc.language, label),
-                )
-                for (f, s), surface, label in zip(mentions[i], surfaces, labels, strict=True)
-            ]
-        return found
+        return [to_entities(doc, found) for doc, found in zip(docs, mentions, strict=True)]
+
+
+def to_entities(doc: Document, mentions: Sequence[tuple[str, EntitySpan]]) -> list[Entity]:
+    """The spans found in a document's fields as entities: one type per name (the likeliest
+    over its mentions), each with its lemma; ids come later, from the resolver."""
+    surfaces = [doc.text(f)[s.start : s.end] for f, s in mentions]
+    labels = consistent_labels(
+        [s.label for _, s in mentions],
+        [s.score for _, s in mentions],
+        [canonical.name_key(surface, doc.language) for surface in surfaces],
+    )
+    return [
+        Entity(
+            Span(f, s.start, s.end),
+            surface,
+            label,
+            s.score,
+            canonical.canonical(surface, doc.language, label),
+        )
+        for (f, s), surface, label in zip(mentions, surfaces, labels, strict=True)
+    ]

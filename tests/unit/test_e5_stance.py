@@ -49,10 +49,10 @@ def test_training_saves_a_head_that_classifies_inputs(e5_stance_head: Path) -> N
         StanceInput("Токаєв", "Токаєв підтримав переговори.", ((0, 6),)),
         StanceInput("Russia", "A long text. " * 200),
     ]
-    scores = classifier.predict(inputs)
-    assert len(scores) == 2
-    assert all(s.label in {"favor", "against", "neutral"} and 1 / 3 <= s.score <= 1 for s in scores)
-    assert classifier.predict([]) == []
+    probs = classifier.distributions(inputs)
+    assert probs.shape == (2, 3) and set(classifier.labels) == {"favor", "against", "neutral"}
+    assert np.allclose(probs.sum(-1), 1, atol=1e-5) and (probs.max(-1) >= 1 / 3).all()
+    assert classifier.distributions([]).shape == (0, 3)
 
 
 def test_the_heads_temperature_softens_its_probabilities(e5_stance_head: Path, tmp_path) -> None:

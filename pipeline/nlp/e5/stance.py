@@ -8,7 +8,7 @@ import numpy as np
 
 from pipeline.nlp.e5.runner import HeadRunner
 from pipeline.nlp.e5.tokens import E5Tokenizer
-from pipeline.nlp.types import StanceInput, StanceScore
+from pipeline.nlp.types import StanceInput
 
 MAX_TOKENS = 256  # target + evidence sentences; longer evidence is cut at the end
 # Around each mention of the target in the evidence, so that the head judges that entity and
@@ -54,10 +54,3 @@ class E5Stance(HeadRunner):
         for rows, probs in self.probabilities(encoded):
             result[rows] = probs
         return result
-
-    def predict(self, inputs: Sequence[StanceInput]) -> list[StanceScore]:
-        probs = self.distributions(inputs)
-        return [
-            StanceScore(self.labels[best], round(float(row[best]), 4))
-            for row, best in zip(probs, probs.argmax(-1).tolist(), strict=True)
-        ]

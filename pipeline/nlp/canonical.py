@@ -96,7 +96,7 @@ def name_reading(
     has one)."""
     parses = _analyzer(language).parse(word)
     in_case = [p for p in parses if p.tag.case == case] or parses
-    agreeing = [p for p in in_case if gender and p.tag.gender == gender]
+    agreeing = [p for p in in_case if gender and p.tag.gender == gender and p.tag.number != "plur"]
     return min(agreeing or in_case, key=_rank)
 
 

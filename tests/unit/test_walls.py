@@ -54,3 +54,16 @@ def test_building_knows_nothing_of_serving() -> None:
     assert "pipeline.build.export" in building
     serving = ("pipeline.nlp", "pipeline.worker", "pipeline.kafka", "pipeline.app", "faust")
     assert loaded_after_importing(building, serving) == []
+
+
+def test_no_serving_file_is_over_400_lines() -> None:
+    """A newcomer reads a serving module in one sitting (training's dataset readers excepted)."""
+    root = Path(pipeline.__file__).parent
+    walled_off = tuple(Path(*name.split(".")[1:]) for name in WALLED_OFF)
+    lengths = {
+        str(path.relative_to(root)): len(path.read_text().splitlines())
+        for path in root.rglob("*.py")
+        if not any(path.relative_to(root).with_suffix("").is_relative_to(w) for w in walled_off)
+    }
+    assert "worker/agents.py" in lengths and len(lengths) > 40
+    assert {name: n for name, n in lengths.items() if n > 400} == {}

@@ -34,7 +34,7 @@ test: $(TEST_STAMP) $(CHROMIUM)
 	$(VENV)/bin/pipeline kafka start
 	$(VENV)/bin/ruff check pipeline tests
 	$(VENV)/bin/ruff format --check pipeline tests
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/python -m pytest -q -m "not long and not faults"
 
 # Faults under load (broker stopped and killed, Toxiproxy between worker and broker, the real
@@ -50,7 +50,7 @@ test-long: $(TEST_STAMP)
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check pipeline tests
 	$(VENV)/bin/ruff format --check pipeline tests
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --no-logo
 
 down: $(STAMP)
 	$(VENV)/bin/pipeline down

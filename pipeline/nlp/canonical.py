@@ -16,7 +16,6 @@ MORPH_LANGUAGES = ("uk", "ru")
 _WORD = re.compile(r"\w+(?:['’ʼ-]\w+)*")
 _PHRASE_WORD = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*")  # потока-2: the word is потока
 _POSSESSIVE = re.compile(r"(?:'s|’s)$")
-_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZАБВГҐДЕЄЁЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
 
 INFO = ModelInfo("canonical", "pymorphy3", version("pymorphy3"))
 
@@ -45,7 +44,7 @@ def _restore_case(form: str, original: str) -> str:
         parts, original_parts = [form], [original]
     restored = []
     for part, written in zip(parts, original_parts, strict=True):
-        capitals = len(written) - len(written.lstrip(_UPPER))
+        capitals = next((i for i, c in enumerate(written) if not c.isupper()), len(written))
         if capitals > 1:
             part = part[:capitals].upper() + part[capitals:]
         elif written[:1].isupper():
@@ -110,31 +109,28 @@ def _person(text: str, language: str) -> str:
     """The words of a name share one case: the one its known words make likeliest (nominative
     on a tie); each word is lemmatised read in that case."""
     words = [m.group() for m in _WORD.finditer(text)]
+    known = [_analyzer(language).parse(w) for w in words if _known(w, language)]
     votes: Counter[str] = Counter()
-    for word in words:
-        if _known(word, language):
-            best: dict[str, float] = {}
-            for parse in _analyzer(language).parse(word):
-                if parse.tag.case:
-                    best[parse.tag.case] = max(best.get(parse.tag.case, 0.0), parse.score)
-            votes.update(best)
+    for parses in known:
+        best: dict[str, float] = {}
+        for parse in parses:
+            if parse.tag.case:
+                best[parse.tag.case] = max(best.get(parse.tag.case, 0.0), parse.score)
+        votes.update(best)
     case = max(votes, key=lambda c: (votes[c], c == "nomn")) if votes else "nomn"
-    gender = _gender(words, language, case)
+    gender = _gender(known, case)
     lemmas = iter([name_lemma(w, language, case, gender) for w in words])
     return _WORD.sub(lambda m: _restore_case(next(lemmas), m.group()), text)
 
 
-def _gender(words: list[str], language: str, case: str) -> str | None:
-    """The gender the dictionary gives a name's known first name or surname read in `case`
-    (None where it knows neither, or a surname has both: Тимошенко)."""
+def _gender(known: list[list[Any]], case: str) -> str | None:
+    """The gender the dictionary gives a name's known first name or surname (the readings of
+    its known words) read in `case` (None where it knows neither, or a surname has both:
+    Тимошенко)."""
     for tag in ("Name", "Surn"):
-        for word in words:
-            if not _known(word, language):
-                continue
+        for parses in known:
             genders = {
-                p.tag.gender
-                for p in _analyzer(language).parse(word)
-                if p.tag.case == case and tag in p.tag.grammemes
+                p.tag.gender for p in parses if p.tag.case == case and tag in p.tag.grammemes
             }
             if genders:
                 return genders.pop() if len(genders) == 1 else None

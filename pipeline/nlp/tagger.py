@@ -92,15 +92,14 @@ class ModelTagger:
         return results
 
     def _entities(self, docs: Sequence[Document]) -> list[list[Entity]]:
-        found: list[list[Entity]] = [[] for _ in docs]
         if self.ner is None:
-            return found
+            return [[] for _ in docs]
         where = [(i, f) for i, doc in enumerate(docs) for f in FIELDS if doc.text(f).strip()]
         predictions = self.ner.predict([docs[i].text(f) for i, f in where])
         mentions: list[list[tuple[str, EntitySpan]]] = [[] for _ in docs]
         for (i, field_name), spans in zip(where, predictions, strict=True):
             mentions[i] += [(field_name, s) for s in spans]
-        return [to_entities(doc, found) for doc, found in zip(docs, mentions, strict=True)]
+        return [to_entities(doc, spans) for doc, spans in zip(docs, mentions, strict=True)]
 
 
 def to_entities(doc: Document, mentions: Sequence[tuple[str, EntitySpan]]) -> list[Entity]:

@@ -39,6 +39,7 @@ def test_canonical(text: str, language: str, expected: str) -> None:
         ("Санкт-Петербурге", "ru", "LOC", "Санкт-Петербург"),  # known as one word
         ("Соединенного Королевства", "ru", "LOC", "Соединенное Королевство"),  # е as written
         ("британского МИДа", "ru", "ORG", "британский МИД"),  # capitals as written
+        ("ŠKODA", "ru", "ORG", "ŠKODA"),  # capitals of any alphabet
     ],
 )
 def test_other_names_are_noun_phrases_in_agreement(

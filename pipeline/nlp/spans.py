@@ -62,6 +62,9 @@ def bio_paths(probs: np.ndarray, lengths: Sequence[int], tags: Sequence[str]) ->
         scores.append(best)
     paths = []
     for row, length in enumerate(lengths):
+        if not length:
+            paths.append([])
+            continue
         tag = int(scores[length - 1][row].argmax())
         path = [tag]
         for t in range(length - 2, -1, -1):

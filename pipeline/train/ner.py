@@ -78,8 +78,10 @@ def features(
     for window in windows(tokenizer, [e.text for e in examples]):
         example = examples[window.text_index]
         spans = [s for s in example.spans if s[2] in known]
+        # A bare "▁" (a word whose spaced form is not in the vocabulary) covers no character:
+        # it gets no loss. Taught as O, it split names in two ("Nord ▁ Stream").
         labels = [
-            IGNORE if example.is_masked(start, end) else label
+            IGNORE if start == end or example.is_masked(start, end) else label
             for label, (start, end) in zip(
                 token_labels(window.offsets, spans, tag_ids), window.offsets, strict=True
             )

@@ -6,8 +6,10 @@ Runs on the real converted e5-small base; the examples are made up here.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.contracts import entity_labels
@@ -222,3 +224,37 @@ def test_evaluation_does_not_count_what_the_corpus_cannot_judge() -> None:
     assert not _judged(example, 10, 16, "PER")  # CoNLL's MISC "German": PER by the guidelines
     assert not _judged(example, 10, 21, "ORG")  # touches the masked name
     assert not _judged(example, 0, 4, "EVT")  # a type this corpus does not annotate
+
+
+NORD = "Акції Nord Stream AG заарештовано."
+
+
+def test_a_bare_space_token_inside_a_name_gets_no_loss() -> None:
+    example = NerExample(NORD, ((6, 20, "ORG"),), "uk", "slavicner")
+    (feature,) = features([example], load_serving_tokenizer(), TAGS)
+    tokens = load_tokenizer().convert_ids_to_tokens(feature.input_ids)
+    labelled = dict(zip(tokens, feature.labels, strict=True))
+    assert labelled["▁"] == IGNORE  # "Nord ▁ Stream": XLM-R has no "▁Stream"
+    assert TAGS[labelled["Stream"]] == "I-ORG" and TAGS[labelled["▁Nord"]] == "B-ORG"
+
+
+class _BareSpaceSaysO(E5EntityRecognizer):
+    """A head that tags each word right and a bare "▁" as O, as a head taught so did."""
+
+    def __init__(self) -> None:
+        self.labels, self.tokenizer = TAGS, load_serving_tokenizer()
+
+    def probabilities(self, inputs: Sequence[list[int]]) -> Iterator[tuple[list[int], np.ndarray]]:
+        tokens = load_tokenizer().convert_ids_to_tokens(inputs[0])[1:-1]
+        word_tags = {"▁Nord": "B-ORG", "Stream": "I-ORG", "▁AG": "I-ORG"}
+        probs = np.zeros((1, len(tokens) + 2, len(TAGS)), np.float32)
+        for i, token in enumerate(tokens, start=1):
+            probs[0, i, TAGS.index(word_tags.get(token, "O"))] = 1.0
+        yield [0], probs
+
+
+def test_a_bare_space_token_does_not_split_a_name_in_decoding() -> None:
+    tokens = load_tokenizer().tokenize(NORD)
+    assert tokens[tokens.index("▁Nord") + 1] == "▁"
+    (spans,) = _BareSpaceSaysO().predict([NORD])
+    assert [(NORD[s.start : s.end], s.label) for s in spans] == [("Nord Stream AG", "ORG")]

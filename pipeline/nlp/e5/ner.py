@@ -72,22 +72,31 @@ class E5EntityRecognizer(HeadRunner):
         found: list[list[EntitySpan]] = [[] for _ in texts]
         items = windows(self.tokenizer, texts)
         for rows, probs in self.probabilities([w.input_ids for w in items]):
-            content = probs[:, 1:]  # skip <s>; </s> and padding lie beyond each window's tokens
-            lengths = [len(items[k].offsets) for k in rows]
-            paths = bio_paths(content, lengths, self.labels)
+            # Decode over the tokens that cover text: a bare "▁" between two words of a name
+            # covers none, and a tag on it would only split the name.
+            kept = [[j for j, (s, e) in enumerate(items[k].offsets) if s < e] for k in rows]
+            content = np.zeros((len(rows), max(map(len, kept)), probs.shape[-1]), probs.dtype)
+            for row, keep in enumerate(kept):
+                content[row, : len(keep)] = probs[row, 1:][keep]  # skip <s>
+            lengths = [len(keep) for keep in kept]
+            paths = bio_paths(content, lengths, self.labels) if content.shape[1] else []
             for row, (k, path) in enumerate(zip(rows, paths, strict=True)):
+                if not path:
+                    continue
                 window = items[k]
                 scores = content[row, np.arange(len(path)), path]
-                text = texts[window.text_index]
-                found[window.text_index] += self._spans(text, window, path, scores)
+                offsets = [window.offsets[j] for j in kept[row]]
+                found[window.text_index] += self._spans(
+                    texts[window.text_index], offsets, path, scores
+                )
         return [merge_spans(spans) for spans in found]
 
     def _spans(
-        self, text: str, window: Window, path: list[int], scores: np.ndarray
+        self, text: str, offsets: Sequence[tuple[int, int]], path: list[int], scores: np.ndarray
     ) -> list[EntitySpan]:
         tags = [self.labels[i] for i in path]
         spans = []
-        for span in decode_bio(tags, scores.tolist(), window.offsets):
+        for span in decode_bio(tags, scores.tolist(), offsets):
             start, end = snap_to_words(text, span.start, span.end)
             if start < end:
                 spans.append(EntitySpan(start, end, span.label, span.score))

@@ -48,7 +48,7 @@ _ABBREVIATIONS = frozenset(
         "no",
     ]
 )
-_JOINERS = "'’ʼ-‐"
+_JOINERS = "'’ʼ-‐."
 _QUOTES = (("«", "»"), ("„", "“"), ("“", "”"), ('"', '"'))  # (opening, closing) pairs
 _DOTTED_END = re.compile(r"(?<![\w.])(?:\w\.)+\w$")  # U.S, U.N, S.A (before the final dot)
 
@@ -83,7 +83,8 @@ def _is_word_char(text: str, i: int) -> bool:
     char = text[i]
     if char.isalnum() or char == "_":
         return True
-    # An apostrophe or hyphen joins letters into one word (перемир'я, Жомарт-Токаєв).
+    # An apostrophe, a hyphen or a dot joins letters into one word (перемир'я, Жомарт-Токаєв,
+    # NEWSru.com, Яндекс.Новости).
     return (
         char in _JOINERS
         and 0 < i < len(text) - 1

@@ -62,6 +62,8 @@ def test_snapping_widens_to_whole_words() -> None:
         ("Рать » і", "Рать »", "Рать"),  # no partner: trimmed as before
         ("in the U.S. market", "U.S", "U.S."),
         ("the US. Then", "US", "US"),
+        ("пишет NEWSru.com.", "NEWSru", "NEWSru.com"),  # a dot inside a word joins it
+        ("сервис Яндекс.Новости", "Яндекс", "Яндекс.Новости"),
     ],
 )
 def test_snapping_keeps_quoted_names_and_dotted_abbreviations_whole(

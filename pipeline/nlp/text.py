@@ -49,7 +49,7 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 _JOINERS = "'’ʼ-‐."
-_QUOTES = (("«", "»"), ("„", "“"), ("“", "”"), ('"', '"'))  # (opening, closing) pairs
+QUOTES = (("«", "»"), ("„", "“"), ("“", "”"), ('"', '"'))  # (opening, closing) pairs
 _DOTTED_END = re.compile(r"(?<![\w.])(?:\w\.)+\w$")  # U.S, U.N, S.A (before the final dot)
 
 
@@ -68,10 +68,11 @@ def sentences(text: str) -> list[tuple[int, int]]:
         spans.append((start, boundary.start()))
         start = boundary.end()
     spans.append((start, len(text)))
-    return [trimmed for s, e in spans if (trimmed := _trim(text, s, e))[0] < trimmed[1]]
+    return [trimmed for s, e in spans if (trimmed := trim(text, s, e))[0] < trimmed[1]]
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) less the whitespace at its edges."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -118,7 +119,7 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
 def _pair_quotes(text: str, start: int, end: int) -> tuple[int, int]:
     """Extend the span over the partners of quotes left open or closed inside it, stepping
     over spaces (token-per-space corpora write « Рать »)."""
-    for opening, closing in _QUOTES:
+    for opening, closing in QUOTES:
         inner = text[start:end]
         if opening == closing:  # straight quotes: an odd one takes the next, else the previous
             if inner.count(opening) % 2:

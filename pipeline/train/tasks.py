@@ -31,7 +31,8 @@ def _evaluate_ner(head: Path, examples: Sequence[Any], backend: str) -> dict:
     summary = (
         f"micro F1 {scores['micro']['f1']:.4f}, PER/ORG/LOC "
         f"{scores['micro_per_org_loc']['f1']:.4f}; by language {languages}; "
-        f"{scores['micro_without_consistency']['f1']:.4f} without document consistency"
+        f"{scores['micro_without_consistency']['f1']:.4f} without document consistency; "
+        f"PER/ORG/LOC {scores['micro_per_org_loc_ignoring_quotes']['f1']:.4f} ignoring quotes"
     )
     return {"summary": summary, **scores}
 

@@ -213,6 +213,7 @@ def test_evaluation_reports_per_language_and_the_goal_figure(e5_ner_head: Path) 
     uk = [e for e in NER_EXAMPLES if e.lang == "uk"]
     assert report["by_language"]["uk"]["micro"]["n"] == sum(len(e.spans) for e in uk)
     assert 0 <= report["micro_without_consistency"]["f1"] <= 1
+    assert report["micro_per_org_loc_ignoring_quotes"]["n"] == n_core
 
 
 def test_evaluation_does_not_count_what_the_corpus_cannot_judge() -> None:
@@ -224,6 +225,20 @@ def test_evaluation_does_not_count_what_the_corpus_cannot_judge() -> None:
     assert not _judged(example, 10, 16, "PER")  # CoNLL's MISC "German": PER by the guidelines
     assert not _judged(example, 10, 21, "ORG")  # touches the masked name
     assert not _judged(example, 0, 4, "EVT")  # a type this corpus does not annotate
+
+
+def test_quotes_around_a_whole_name_are_ignored_only_in_the_ignoring_quotes_figure() -> None:
+    from pipeline.train.ner import _unquoted
+
+    text = 'о « Северном потоке » и "ЕС"'
+    start = text.index("«")
+    assert _unquoted(text, (start, start + 19, "PRO")) == (start + 2, start + 17, "PRO")
+    assert _unquoted(text, (text.index('"'), len(text), "ORG")) == (
+        len(text) - 3,
+        len(text) - 1,
+        "ORG",
+    )
+    assert _unquoted(text, (0, 1, "ORG")) == (0, 1, "ORG")
 
 
 NORD = "Акції Nord Stream AG заарештовано."

@@ -47,6 +47,8 @@ def bio_paths(probs: np.ndarray, lengths: Sequence[int], tags: Sequence[str]) ->
 
     probs: (rows, tokens, tags) probabilities; row r's first lengths[r] tokens are decoded.
     """
+    if not probs.shape[1]:  # no row has a token to decode
+        return [[] for _ in lengths]
     log_p = np.log(np.maximum(probs, 1e-12))
     inside = [tag[2:] if tag.startswith("I-") else None for tag in tags]
     allowed = np.array(

@@ -43,6 +43,8 @@ def test_bio_paths_keep_a_name_whole_and_never_open_with_i() -> None:
     )
     assert bio_paths(probs, [3, 1], tags) == [[1, 2, 0], [0]]
     assert bio_paths(probs[1:], [2], tags) == [[0, 0]]  # O then I-LOC is not a valid pair
+    assert bio_paths(probs, [3, 0], tags) == [[1, 2, 0], []]  # a row with nothing to decode
+    assert bio_paths(probs[:, :0], [0, 0], tags) == [[], []]  # a batch with nothing to decode
 
 
 def test_merge_spans_joins_same_label_and_keeps_the_surer_of_a_conflict() -> None:

@@ -79,9 +79,7 @@ class E5EntityRecognizer(HeadRunner):
             for row, keep in enumerate(kept):
                 content[row, : len(keep)] = probs[row, 1:][keep]  # skip <s>
             lengths = [len(keep) for keep in kept]
-            paths = (
-                bio_paths(content, lengths, self.labels) if content.shape[1] else [[]] * len(rows)
-            )
+            paths = bio_paths(content, lengths, self.labels)
             for row, (k, path) in enumerate(zip(rows, paths, strict=True)):
                 if not path:
                     continue

@@ -112,12 +112,26 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     from pipeline.train.tasks import train_task
 
-    path = train_task(
-        args.task, args.data, args.out, sources=args.sources, epochs=args.epochs,
-        batch_tokens=args.batch_tokens, seed=args.seed, resume=args.resume, init=args.init,
-        lr=args.lr, balance=args.balance, first_layer=args.first_layer, log=err.print,
-    )  # fmt: skip
+    try:
+        path = train_task(
+            args.task, args.data, args.out, sources=args.sources, epochs=args.epochs,
+            batch_tokens=args.batch_tokens, seed=args.seed, resume=args.resume, init=args.init,
+            lr=args.lr, balance=args.balance, first_layer=args.first_layer, device=args.device,
+            log=err.print,
+        )  # fmt: skip
+    except ValueError as exc:
+        problem(err, "error:", str(exc))
+        return 2
     err.print(f"trained head saved to {path}")
+    if args.evaluate is not None:
+        import orjson
+
+        from pipeline.train.tasks import evaluate_task
+
+        report = evaluate_task(args.task, path, args.data, args.evaluate or None, log=err.print)
+        report_file = args.out / "eval.json"
+        report_file.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+        err.print(f"scores saved to {report_file}")
     return 0
 
 
@@ -256,6 +270,12 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--first-layer", type=int, default=4,
         help="lowest encoder layer (0-11) given adapters: lower adapts more, trains slower",
+    )  # fmt: skip
+    train.add_argument("--device", default="cpu", help="torch device to train on, e.g. cuda")
+    train.add_argument(
+        "--evaluate", nargs="*", metavar="SOURCE",
+        help="then score the result (fp32) on these name:split sets, or on the task's test sets "
+        "if none are named; saved as OUT/eval.json",
     )  # fmt: skip
     train.set_defaults(run=cmd_train)
 

@@ -39,6 +39,7 @@ class TrainConfig:
     init: str = ""  # a trained head to continue from, with a new schedule
     first_layer: int = 4  # lowest encoder layer given adapters; with init, at most init's
     balance: bool = False  # loss weights 1/sqrt(label frequency), relative to the commonest
+    device: str = "cpu"  # where the model trains ("cuda" on a GPU machine); results do not move
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +155,9 @@ def train_head(
     """Train a head on features; checkpoints go to out/checkpoint, the head at the end of each
     whole epoch to out/epoch-N and the result to out/final."""
     torch.manual_seed(config.seed)
+    device = training_device(config.device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True  # fp32 weights, TF32 matmuls: Ampere and later
     epoch_batches = length_batches(items, config.batch_tokens, random.Random(config.seed))
     total = max(1, int(len(epoch_batches) * config.epochs))
     schedule = [epoch_batches[i % len(epoch_batches)] for i in range(total)]
@@ -161,33 +165,36 @@ def train_head(
     model = E5Classifier(head)
     if config.init:
         model.load_trained(Path(config.init), extends=True)
+    model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.01)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * config.warmup), total)
     step = 0
     checkpoint = out / CHECKPOINT / "state.pt"
     if resume and checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
+        state = torch.load(checkpoint, weights_only=False, map_location=device)
         model.load_state_dict(state["model"], strict=False)
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
+        torch.set_rng_state(state["torch_rng"].cpu())
+        if state.get("cuda_rng") is not None and device.type == "cuda":
+            torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"]])
         step = state["step"]
     out.mkdir(parents=True, exist_ok=True)
     info = {**asdict(config), **(run_info or {}), "batches": total}
     (out / "train_config.json").write_text(json.dumps(info, indent=2) + "\n")
 
-    weights = label_weights(items, len(head.labels)) if config.balance else None
+    weights = label_weights(items, len(head.labels)).to(device) if config.balance else None
     lower = frozen_states(model, items, pad_id, config.batch_tokens)
     model.train()
     started, seen_tokens = time.perf_counter(), 0
     progress = tqdm(total=total, initial=step, unit="batch", desc=head.task, dynamic_ncols=True)
     while step < total:
         batch = schedule[step]
-        ids, mask, labels = collate([items[i] for i in batch], pad_id)
+        ids, mask, labels = (t.to(device) for t in collate([items[i] for i in batch], pad_id))
         hidden = pad_states([lower[i] for i in batch], ids.shape[1])
         logits = model.upper(hidden, mask)
-        opened = open_mask([items[i] for i in batch], len(head.labels))
+        opened = open_mask([items[i] for i in batch], len(head.labels)).to(device)
         loss = partial_nll(logits, labels, opened, weights)
         loss.backward()
         nn.utils.clip_grad_norm_(params, 1.0)
@@ -207,19 +214,35 @@ def train_head(
     return _save_head(model, out / FINAL, total, config.seed)
 
 
+def training_device(name: str) -> torch.device:
+    """The torch device called `name`, checked before any data is read: a run asked to train on
+    a GPU that is not there stops at once with the reason, rather than on the CPU for hours."""
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise ValueError(f"--device {name}: not a torch device ({exc})") from None
+    try:
+        torch.empty(0, device=device)
+    except (AssertionError, RuntimeError) as exc:  # torch's words when the device is missing
+        reason = str(exc).splitlines()[0]
+        raise ValueError(f"--device {name}: not usable on this machine ({reason})") from None
+    return device
+
+
 def frozen_states(
     model: E5Classifier, items: Sequence[Feature], pad_id: int, batch_tokens: int
 ) -> list[torch.Tensor]:
     """Each item's hidden states below the first adapted layer, computed once for the run (and
     once for repeated inputs): those layers never change, so an epoch costs only the layers
-    that train."""
+    that train. They stay on the model's device."""
+    device = next(model.parameters()).device
     unique = list({tuple(item.input_ids): item for item in items}.values())
     computed: dict[tuple[int, ...], torch.Tensor] = {}
     model.eval()
     with torch.inference_mode():
         batches = length_batches(unique, 4 * batch_tokens, random.Random(0))
         for batch in tqdm(batches, desc="frozen layers", unit="batch", dynamic_ncols=True):
-            ids, mask, _ = collate([unique[i] for i in batch], pad_id)
+            ids, mask, _ = (t.to(device) for t in collate([unique[i] for i in batch], pad_id))
             hidden = model.lower(ids, mask)
             for row, i in enumerate(batch):
                 ids_i = unique[i].input_ids
@@ -229,7 +252,7 @@ def frozen_states(
 
 def pad_states(states: Sequence[torch.Tensor], length: int) -> torch.Tensor:
     """(rows, length, hidden) with zeros after each row's tokens (masked out anyway)."""
-    padded = torch.zeros(len(states), length, states[0].shape[-1])
+    padded = states[0].new_zeros(len(states), length, states[0].shape[-1])
     for row, state in enumerate(states):
         padded[row, : len(state)] = state
     return padded
@@ -255,6 +278,7 @@ def _save_checkpoint(
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
         "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None,
         "step": step,
     }
     tmp = path.with_suffix(".tmp")

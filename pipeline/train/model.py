@@ -85,8 +85,11 @@ class E5Classifier(nn.Module):
         return self.classifier(self.dropout(hidden))
 
     def trained_state(self) -> dict[str, torch.Tensor]:
-        """Only the weights we train: adapters and classifier."""
-        return {n: p.detach().contiguous() for n, p in self.named_parameters() if p.requires_grad}
+        """Only the weights we train (adapters and classifier), on the CPU: a head is saved
+        and loaded alike wherever it trained."""
+        return {
+            n: p.detach().cpu().contiguous() for n, p in self.named_parameters() if p.requires_grad
+        }
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

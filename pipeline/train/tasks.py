@@ -9,7 +9,7 @@ from typing import Any
 
 from pipeline.build.head_config import HeadConfig
 from pipeline.train import ner, ner_data, stance, stance_data
-from pipeline.train.loop import TrainConfig, read_sources
+from pipeline.train.loop import TrainConfig, read_sources, training_device
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,10 @@ def train_task(
     name: str, data_dir: Path, out: Path, *, sources: Sequence[str] | None = None,
     epochs: float | None = None, batch_tokens: int = 2048, seed: int = 13, resume: bool = False,
     init: Path | None = None, lr: float | None = None, balance: bool = False,
-    first_layer: int = 4, log: Callable[[str], None] = print,
+    first_layer: int = 4, device: str = "cpu", log: Callable[[str], None] = print,
 ) -> Path:  # fmt: skip
     """Train a task's head on its default sources (or the given ones); returns the head folder."""
+    training_device(device)
     task = TASKS[name]
     config = task.config(batch_tokens=batch_tokens, seed=seed)
     config.sources = list(sources or config.sources)
@@ -70,6 +71,7 @@ def train_task(
     config.init = str(init or "")
     config.balance = balance
     config.first_layer = first_layer
+    config.device = device
     examples = read_sources(config.sources, task.load, data_dir, config.seed)
     log(f"{len(examples)} training examples from {', '.join(config.sources)}")
     return task.train(config, examples, out, resume=resume)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -30,6 +31,7 @@ def test_choices_match_what_the_code_offers() -> None:
         ["tag", "-", "--format", "pretty"],
         ["train", "ner", "--data", "../shared/data", "--out", "x", "--resume"],
         ["train", "stance", "--data", "d", "--out", "x", "--init", "h", "--lr", "1e-4"],
+        ["train", "ner", "--data", "d", "--out", "x", "--device", "cuda", "--evaluate"],
         ["eval", "stance", "--head", "h", "--data", "d"],
         ["train", "aliases", "--data", "../shared/data", "--out", "aliases.json"],
         ["eval", "identity", "--data", "../shared/data"],
@@ -91,6 +93,43 @@ def test_without_the_train_extra_the_hf_tagger_names_it(monkeypatch: pytest.Monk
     monkeypatch.delitem(sys.modules, "pipeline.nlp.hf", raising=False)
     with pytest.raises(ModuleNotFoundError, match=r"hf tagger needs torch: pip install"):
         load_tagger("hf", ner_model="any")
+
+
+def pipeline_run(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *argv], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_training_on_a_device_that_is_not_there_stops_before_reading_data(tmp_path: Path) -> None:
+    """cuda:99 exists on no machine; the run must say so at once, not fail hours later (or
+    fall back to the CPU). --data names no folder: reading it would fail differently."""
+    missing = str(tmp_path / "no-data")
+    done = pipeline_run("train", "ner", "--data", missing, "--out", str(tmp_path / "run"),
+                        "--device", "cuda:99")  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "--device cuda:99: not usable on this machine" in done.stderr
+    assert "Traceback" not in done.stderr and "no-data" not in done.stderr
+
+
+def test_train_then_evaluate_in_one_command(tmp_path: Path) -> None:
+    """`--evaluate SOURCE` scores the trained head on that set and saves the report beside the
+    run (a few steps on a made-up corpus in ner-uk's format)."""
+    iob = tmp_path / "data" / "ner-uk" / "v2.0" / "iob"
+    iob.mkdir(parents=True)
+    sentence = "Зеленський B-PERS\nприбув O\nдо O\nАстани B-LOC\n. O\n\n"
+    (iob / "train.iob").write_text(sentence * 8, encoding="utf-8")
+    (iob / "test.iob").write_text(sentence * 2, encoding="utf-8")
+    out = tmp_path / "run"
+    done = pipeline_run("train", "ner", "--data", str(tmp_path / "data"), "--out", str(out),
+                        "--sources", "ner-uk:train", "--first-layer", "11", "--batch-tokens",
+                        "256", "--evaluate", "ner-uk:test")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (out / "final" / "weights.safetensors").is_file()
+    report = json.loads((out / "eval.json").read_text())
+    assert set(report) == {"ner-uk:test"}
+    assert report["ner-uk:test"]["micro"]["n"] == 4  # two sentences, two names each
+    assert f"scores saved to {out / 'eval.json'}" in done.stderr
 
 
 def test_an_authentication_failure_is_not_hidden_by_the_timeouts_after_it() -> None:

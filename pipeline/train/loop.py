@@ -1,5 +1,6 @@
-"""One training loop for every e5 head: length-bucketed batches, AdamW with warm-up, progress,
-resumable checkpoints. Token heads and sequence heads differ only in their labels' shape."""
+"""One training loop for every e5 head, on the CPU or a GPU: length-bucketed batches, AdamW with
+warm-up, progress, resumable checkpoints. Token heads and sequence heads differ only in their
+labels' shape."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ class TrainConfig:
     init: str = ""  # a trained head to continue from, with a new schedule
     first_layer: int = 4  # lowest encoder layer given adapters; with init, at most init's
     balance: bool = False  # loss weights 1/sqrt(label frequency), relative to the commonest
-    device: str = "cpu"  # where the model trains ("cuda" on a GPU machine); results do not move
+    device: str = "cpu"  # torch device of the run ("cuda" on a GPU); heads are saved on the CPU
 
 
 @dataclass(frozen=True, slots=True)

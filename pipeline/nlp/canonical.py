@@ -62,7 +62,8 @@ def canonical(text: str, language: str, label: str = "PER") -> str:
     follows the noun stays as written (Верховної Ради України → Верховна Рада України,
     «Северного потока-2» → «Северный поток-2»). A word the dictionary does not know stays as
     written unless the known words show its case. The writer's spelling is kept: е for ё where
-    they wrote е, capitals where they wrote them (МИДа → МИД).
+    they wrote е, capitals where they wrote them (МИДа → МИД); a noun all in capitals is an
+    abbreviation and stays as written (ПАТ «Газпром», not ПАТи).
     """
     text = " ".join(text.split())
     if language not in MORPH_LANGUAGES:
@@ -185,6 +186,9 @@ def name_lemma(word: str, language: str, case: str | None = None, gender: str | 
 
 
 _ADJECTIVE = frozenset({"ADJF", "PRTF"})
+# The longest abbreviation in capitals left undeclined; a longer word in capitals is headline
+# text (НЕВСКИХ НОВОСТЕЙ → НЕВСКИЕ НОВОСТИ).
+_ABBREVIATION_LETTERS = 5
 
 
 def _noun_phrase(text: str, language: str) -> str:
@@ -203,10 +207,11 @@ def _noun_phrase(text: str, language: str) -> str:
         if "NOUN" not in parses[0].tag.grammemes:
             break
         chosen = _agreeing([p for p in parses if "NOUN" in p.tag.grammemes], adjectives)
-        return (
-            _replace_words(text[: match.end()], [_nominative(p) for p in chosen])
-            + text[match.end() :]
-        )
+        forms = [_nominative(p) for p in chosen]
+        word = match.group()
+        if word.isupper() and 1 < len(word) <= _ABBREVIATION_LETTERS:  # ПАТ, НАТО: as written
+            forms[-1] = word
+        return _replace_words(text[: match.end()], forms) + text[match.end() :]
     # No noun to agree with: each word on its own.
     return _WORD.sub(lambda m: _restore_case(lemma(m.group(), language), m.group()), text)
 

@@ -40,6 +40,9 @@ def test_canonical(text: str, language: str, expected: str) -> None:
         ("Соединенного Королевства", "ru", "LOC", "Соединенное Королевство"),  # е as written
         ("британского МИДа", "ru", "ORG", "британский МИД"),  # capitals as written
         ("ŠKODA", "ru", "ORG", "ŠKODA"),  # capitals of any alphabet
+        ("ПАТ «Газпром»", "uk", "ORG", "ПАТ «Газпром»"),  # an abbreviation is not declined (ПАТи)
+        ("НАТО", "uk", "ORG", "НАТО"),  # not НАТА
+        ("британского МИД", "ru", "ORG", "британский МИД"),  # its adjective still agrees
     ],
 )
 def test_other_names_are_noun_phrases_in_agreement(

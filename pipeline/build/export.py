@@ -44,7 +44,10 @@ def build_onnx(
     config = HeadConfig.read(head_dir)
     # the feed-forward output projections the head keeps fp32
     fp32_nodes = [ffn_output_matmul(i) for i in range(config.int8_fp32_ffn_layers)]
-    return _build(cache_dir, head_dir, config.task == "token", base_dir, quantize, fp32_nodes)
+    return _build(
+        cache_dir, head_dir, config.task == "token", base_dir, quantize, fp32_nodes,
+        reduce_range=config.int8_reduce_range,
+    )  # fmt: skip
 
 
 def build_embedder_onnx(
@@ -71,9 +74,12 @@ def _build(
     base_dir: Path | None,
     quantize: bool,
     fp32_nodes: Sequence[str] = (),
+    *,
+    reduce_range: bool = False,
 ) -> Path:
     """Write (and quantise) unless a file of the same digest is there. head_dir: None for the
-    embedder; per_token: one output row per token; fp32_nodes: MatMuls that int8 leaves alone."""
+    embedder; per_token: one output row per token; fp32_nodes: MatMuls that int8 leaves alone;
+    reduce_range: 7-bit weights (HeadConfig.int8_reduce_range)."""
     base = ensure_base_model(base_dir)
     name, output = (head_dir.name, "logits") if head_dir else ("embedder", "embeddings")
     sources = [head_dir / WEIGHTS_FILE, head_dir / HEAD_FILE] if head_dir else []
@@ -91,7 +97,11 @@ def _build(
         if quantize:
             with _quiet_quantiser():
                 quantize_dynamic(
-                    built, staging / "int8.onnx", nodes_to_exclude=list(fp32_nodes), **QUANTIZATION
+                    built,
+                    staging / "int8.onnx",
+                    nodes_to_exclude=list(fp32_nodes),
+                    reduce_range=reduce_range,
+                    **QUANTIZATION,
                 )
             built = staging / "int8.onnx"
         os.replace(built, target)

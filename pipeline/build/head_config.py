@@ -34,6 +34,10 @@ class HeadConfig:
     # inputs (GELU outputs) have outliers that ONNX Runtime's one int8 scale per batch flattens.
     # Set per head from evaluation (MODEL_CARD.md): 0 keeps every projection int8.
     int8_fp32_ffn_layers: int = 0
+    # 7-bit int8 weights (ONNX Runtime's reduce_range): a CPU without VNNI adds pairs of int8
+    # products in 16 bits, which 8-bit weights can overflow and 7-bit ones cannot, so the head
+    # then gives the same int8 results on every x86 CPU. Set per head from evaluation.
+    int8_reduce_range: bool = False
     # Logits are divided by it before the softmax, so that a probability of 0.8 is right about
     # 80 % of the time: fitted on held-out data (`pipeline eval stance --calibrate`); 1.0: not.
     temperature: float = 1.0

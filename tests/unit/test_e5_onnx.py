@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from onnx import numpy_helper
 from safetensors.torch import load_file, save_file
 
 from pipeline.build import export
@@ -140,6 +141,23 @@ def test_int8_keeps_the_named_projections_fp32(e5_stance_head: Path, tmp_path: P
     fp32 = {node.name for node in graph.node if node.op_type == "MatMul"}
     assert {ffn_output_matmul(0), ffn_output_matmul(1)} <= fp32
     assert ffn_output_matmul(2) not in fp32
+
+
+def test_int8_reduce_range_keeps_weights_in_seven_bits(
+    e5_stance_head: Path, tmp_path: Path
+) -> None:
+    """|w| ≤ 64: a CPU without VNNI can add two u8 × int8 products in 16 bits, unsaturated."""
+
+    def largest_weight(head: Path) -> int:
+        graph = onnx.load(build_onnx(head, tmp_path / "cache"), load_external_data=False).graph
+        weights = [i for i in graph.initializer if i.data_type == onnx.TensorProto.INT8]
+        return max(int(np.abs(numpy_helper.to_array(w).astype(np.int16)).max()) for w in weights)
+
+    head = shutil.copytree(e5_stance_head, tmp_path / "head")
+    assert largest_weight(head) > 64  # 8 bits by default
+    config = json.loads((head / "head.json").read_text())
+    (head / "head.json").write_text(json.dumps({**config, "int8_reduce_range": True}))
+    assert largest_weight(head) <= 64
 
 
 def test_recognizers_run_on_int8(

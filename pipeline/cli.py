@@ -110,6 +110,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         args.out.write_bytes(build_aliases(args.data).to_json() + b"\n")
         err.print(f"alias table saved to {args.out}")
         return 0
+    from pipeline.train.loop import UnusableDevice
     from pipeline.train.tasks import train_task
 
     try:
@@ -119,7 +120,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
             lr=args.lr, balance=args.balance, first_layer=args.first_layer, device=args.device,
             log=err.print,
         )  # fmt: skip
-    except ValueError as exc:
+    except UnusableDevice as exc:
         problem(err, "error:", str(exc))
         return 2
     err.print(f"trained head saved to {path}")

@@ -215,18 +215,22 @@ def train_head(
     return _save_head(model, out / FINAL, total, config.seed)
 
 
+class UnusableDevice(ValueError):
+    """`--device` names no torch device, or one this machine does not have."""
+
+
 def training_device(name: str) -> torch.device:
     """The torch device called `name`, checked before any data is read: a run asked to train on
     a GPU that is not there stops at once with the reason, rather than on the CPU for hours."""
     try:
         device = torch.device(name)
     except RuntimeError as exc:
-        raise ValueError(f"--device {name}: not a torch device ({exc})") from None
+        raise UnusableDevice(f"--device {name}: not a torch device ({exc})") from None
     try:
         torch.empty(0, device=device)
     except (AssertionError, RuntimeError) as exc:  # torch's words when the device is missing
         reason = str(exc).splitlines()[0]
-        raise ValueError(f"--device {name}: not usable on this machine ({reason})") from None
+        raise UnusableDevice(f"--device {name}: not usable on this machine ({reason})") from None
     return device
 
 

@@ -34,23 +34,30 @@ def lemma(word: str, language: str) -> str:
 
 
 def _restore_case(form: str, original: str) -> str:
-    """The lemma in the casing and the е/ё of the word as written, part by part for hyphenated
-    names: a capitalised word keeps its capital, a word written in capitals (or starting with
-    them: МИДа) keeps them on as many letters."""
+    """The lemma spelt as the writer wrote the word, part by part for hyphenated names: letter
+    by letter where the two run side by side, each letter in the writer's case and е/ё
+    (МИДа → МИД, easyJet, О'Лірі, Шрёдера → Шрёдер); a word written all in capitals keeps them
+    to its end (НОВОСТЕЙ → НОВОСТИ)."""
     if "ё" not in original.lower():
         form = form.replace("ё", "е").replace("Ё", "Е")
     parts, original_parts = form.split("-"), original.split("-")
     if len(parts) != len(original_parts):
         parts, original_parts = [form], [original]
-    restored = []
-    for part, written in zip(parts, original_parts, strict=True):
-        capitals = next((i for i, c in enumerate(written) if not c.isupper()), len(written))
-        if capitals > 1:
-            part = part[:capitals].upper() + part[capitals:]
-        elif written[:1].isupper():
-            part = part[:1].upper() + part[1:]
-        restored.append(part)
-    return "-".join(restored)
+    return "-".join(
+        _spelt_as(part, written) for part, written in zip(parts, original_parts, strict=True)
+    )
+
+
+def _spelt_as(form: str, written: str) -> str:
+    if len(written) > 1 and written.isupper():
+        return form.upper()
+    letters = list(form)
+    for i, (letter, as_written) in enumerate(zip(form, written, strict=False)):
+        if as_written.isupper():
+            letters[i] = letter.upper()
+        if letter.lower() == "ё" and as_written.lower() == "е":
+            letters[i] = as_written
+    return "".join(letters)
 
 
 def canonical(text: str, language: str, label: str = "PER") -> str:

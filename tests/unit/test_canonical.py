@@ -21,6 +21,10 @@ from pipeline.nlp.canonical import canonical, lemmas
         ("Казахстане", "ru", "Казахстан"),
         ("Trump's", "en", "Trump"),
         ("NATO", "en", "NATO"),
+        ("easyJet", "ru", "easyJet"),  # the writer's capitals, letter by letter
+        ("мРНК-вакцину", "uk", "мРНК-вакцина"),
+        ("Майкла О'Лири", "ru", "Майкл О'Лири"),
+        ("Герхарда Шрёдера", "ru", "Герхард Шрёдер"),  # ё only where it was written
     ],
 )
 def test_canonical(text: str, language: str, expected: str) -> None:

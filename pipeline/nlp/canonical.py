@@ -114,8 +114,10 @@ def _known(word: str, language: str) -> bool:
 
 
 def _person(text: str, language: str) -> str:
-    """The words of a name share one case: the one its known words make likeliest (nominative
-    on a tie); each word is lemmatised read in that case."""
+    """The words of a name share one case: the one its known words make likeliest, a reading
+    as a name counting over any other (Ангелу is Ангела in the accusative, not ангел in the
+    dative; Песков is a surname, not песок), the nominative on a tie; each word is lemmatised
+    read in that case."""
     words = [m.group() for m in _WORD.finditer(text)]
     known = [_analyzer(language).parse(w) for w in words if _known(w, language)]
     votes: Counter[str] = Counter()
@@ -123,12 +125,18 @@ def _person(text: str, language: str) -> str:
         best: dict[str, float] = {}
         for parse in parses:
             if parse.tag.case:
-                best[parse.tag.case] = max(best.get(parse.tag.case, 0.0), parse.score)
+                weight = parse.score + _is_one_persons_name(parse)
+                best[parse.tag.case] = max(best.get(parse.tag.case, 0.0), weight)
         votes.update(best)
     case = max(votes, key=lambda c: (votes[c], c == "nomn")) if votes else "nomn"
     gender = _gender(known, case)
     lemmas = iter([name_lemma(w, language, case, gender) for w in words])
     return _WORD.sub(lambda m: _restore_case(next(lemmas), m.group()), text)
+
+
+def _is_one_persons_name(parse: Any) -> bool:
+    """A first name, surname or patronymic in the singular (Хана in the plural is no one)."""
+    return bool(NAME_TAGS & parse.tag.grammemes) and parse.tag.number != "plur"
 
 
 def _gender(known: list[list[Any]], case: str) -> str | None:

@@ -62,6 +62,9 @@ def test_other_names_are_noun_phrases_in_agreement(
         ("Ричарда Гренелла", "ru", "Ричард Гренелл"),  # declined like a hard-stem noun
         ("Касим-Жомарта Токаєва", "uk", "Касим-Жомарт Токаєв"),
         ("Сергея Елкина", "ru", "Сергей Елкин"),  # not Ёлкин
+        ("Ангелу Меркель", "uk", "Ангела Меркель"),  # a name's case over ангел's dative
+        ("Песков", "ru", "Песков"),  # a surname, not песок's genitive plural
+        ("Майку Помпео", "ru", "Майк Помпео"),  # not майка
         ("россиян", "ru", "россияне"),  # a group stays plural
         ("консерваторов", "ru", "консерваторы"),
         ("китайской", "ru", "китайский"),  # its adjective is its lemma

@@ -156,8 +156,14 @@ def _gender(known: list[list[Any]], case: str) -> str | None:
 # How a man's foreign surname unknown to the dictionary is declined, like a noun with a hard stem
 # (Доминика Рааба → Рааб); one that ends otherwise is taken as indeclinable (Стівена Барклі).
 _MASCULINE_ENDINGS = {
-    "ru": {"gent": ("а",), "accs": ("а",), "datv": ("у",), "ablt": ("ом",), "loct": ("е",)},
-    "uk": {"gent": ("а",), "accs": ("а",), "datv": ("ові", "у"), "ablt": ("ом",), "loct": ("ові",)},
+    "ru": {"gent": ("а",), "accs": ("а",), "datv": ("у",), "ablt": ("ом", "ем"), "loct": ("е",)},
+    "uk": {
+        "gent": ("а",),
+        "accs": ("а",),
+        "datv": ("ові", "у"),
+        "ablt": ("ом", "ем"),
+        "loct": ("ові",),
+    },
 }
 _CONSONANTS = frozenset("бвгґджзйклмнпрстфхцчшщ")
 
@@ -185,10 +191,12 @@ def name_lemma(word: str, language: str, case: str | None = None, gender: str | 
     parts = word.split("-")
     if len(parts) > 1 and all(p[:1].isupper() for p in parts) and not NAME_TAGS & tags:
         return "-".join(name_lemma(part, language, case, gender) for part in parts)
-    if not _known(word, language) and (
-        reading.tag.case != case or (gender and reading.tag.gender not in (gender, None))
-    ):
-        return _mans_surname(word, language, case) if gender == "masc" else word.lower()
+    if not _known(word, language):
+        stem = _mans_surname(word, language, case) if gender == "masc" else word.lower()
+        if stem != word.lower() or (
+            reading.tag.case != case or (gender and reading.tag.gender not in (gender, None))
+        ):
+            return stem
     if word.islower() and _ADJECTIVE & tags:
         return reading.normal_form
     if word.islower() and "plur" in tags:

@@ -77,7 +77,7 @@ def canonical(text: str, language: str, label: str = "PER") -> str:
         return _POSSESSIVE.sub("", text) or text
     if label == "PER":
         return _person(text, language)
-    return _noun_phrase(text, language)
+    return _noun_phrase(text, language, label)
 
 
 NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
@@ -214,7 +214,16 @@ _ADJECTIVE = frozenset({"ADJF", "PRTF"})
 _ABBREVIATION_LETTERS = 5
 
 
-def _noun_phrase(text: str, language: str) -> str:
+def _as_place(nouns: list[Any], label: str) -> list[Any]:
+    """A place's noun readings in the order a place makes likely: the dictionary's place
+    names first, people's names last (Львова is Львів, not the surname Львов; Києві is Київ,
+    not Кий)."""
+    if label != "LOC":
+        return nouns
+    return sorted(nouns, key=lambda p: ("Geox" not in p.tag.grammemes, _is_one_persons_name(p)))
+
+
+def _noun_phrase(text: str, language: str, label: str) -> str:
     analyzer = _analyzer(language)
     words = list(_PHRASE_WORD.finditer(text))
     first = words[0].group() if words else ""
@@ -223,14 +232,21 @@ def _noun_phrase(text: str, language: str) -> str:
     adjectives: list[list[Any]] = []
     for match in words:
         parses = analyzer.parse(match.group())
+        nouns = _as_place([p for p in parses if "NOUN" in p.tag.grammemes], label)
         readings = [p for p in parses if _ADJECTIVE & p.tag.grammemes]
-        if readings and "NOUN" not in parses[0].tag.grammemes:
+        # A place is named by a noun: the last word is one where it can be (Мінська: Мінськ).
+        place = label == "LOC" and match is words[-1] and bool(nouns)
+        if readings and "NOUN" not in parses[0].tag.grammemes and not place:
             adjectives.append(readings)
             continue
-        if "NOUN" not in parses[0].tag.grammemes:
+        if "NOUN" not in parses[0].tag.grammemes and not place:
             break
-        chosen = _agreeing([p for p in parses if "NOUN" in p.tag.grammemes], adjectives)
-        forms = [_nominative(p) for p in chosen]
+        chosen = _agreeing(nouns, adjectives)
+        if chosen:
+            forms = [_nominative(p, chosen[-1]) for p in chosen]
+        else:  # nothing agrees: each word's likeliest reading on its own
+            chosen = [*(readings[0] for readings in adjectives), nouns[0]]
+            forms = [_nominative(p, p) for p in chosen]
         word = match.group()
         if word.isupper() and 1 < len(word) <= _ABBREVIATION_LETTERS:  # ПАТ, НАТО: as written
             forms[-1] = word
@@ -247,12 +263,12 @@ def _replace_words(text: str, forms: list[str]) -> str:
 
 def _agreeing(nouns: list[Any], adjectives: list[list[Any]]) -> list[Any]:
     """Readings of the adjectives and the noun that agree in case, number and (singular)
-    gender, the likeliest noun first (Северного потока: северный, not северное); else each
-    word's likeliest."""
+    gender, the likeliest noun first (Северного потока: северный, not северное); none where
+    nothing agrees."""
     for noun in nouns:
         tag = noun.tag
         wanted = {
-            g for g in (tag.case, tag.number, tag.gender if tag.number == "sing" else None) if g
+            g for g in (tag.case, tag.number, tag.gender if tag.number != "plur" else None) if g
         }
         chosen = [
             next((a for a in readings if wanted <= a.tag.grammemes), None)
@@ -260,12 +276,29 @@ def _agreeing(nouns: list[Any], adjectives: list[list[Any]]) -> list[Any]:
         ]
         if all(chosen):
             return [*chosen, noun]
-    return [*(readings[0] for readings in adjectives), nouns[0]]
+    return []
 
 
-def _nominative(parse: Any) -> str:
-    inflected = parse.inflect({"nomn"})
-    return inflected.word if inflected is not None else parse.normal_form
+def _nominative(parse: Any, noun: Any) -> str:
+    """A word of a noun phrase in the nominative, in its noun's number and gender (Сполученого
+    Королівства → Сполучене Королівство), looked up among the forms of the same word (not a
+    participle's verb, not a comparative): Ukrainian tags a singular by its gender alone, and
+    pymorphy's inflect then may give the plural."""
+    plural = noun.tag.number == "plur"
+    gender = None if plural else noun.tag.gender
+    word = _lexical(parse)
+    # Ukrainian's dictionary leaves the case off some nominatives (арбітраж: NOUN,inan masc).
+    forms = [f for f in parse.lexeme if f.tag.case in ("nomn", None) and _lexical(f) == word]
+    for form in forms:
+        if ("plur" in form.tag.grammemes) == plural and gender in (None, form.tag.gender):
+            return form.word
+    return forms[0].word if forms else parse.normal_form
+
+
+def _lexical(parse: Any) -> frozenset[str]:
+    """What a reading's tag says of the word rather than of this form of it."""
+    tag = parse.tag
+    return tag.grammemes - {tag.case, tag.number, tag.gender, tag.animacy}
 
 
 def name_key(text: str, language: str) -> str:

@@ -47,6 +47,12 @@ def test_canonical(text: str, language: str, expected: str) -> None:
         ("ПАТ «Газпром»", "uk", "ORG", "ПАТ «Газпром»"),  # an abbreviation is not declined (ПАТи)
         ("НАТО", "uk", "ORG", "НАТО"),  # not НАТА
         ("британского МИД", "ru", "ORG", "британский МИД"),  # its adjective still agrees
+        ("Сполученого Королівства", "uk", "LOC", "Сполучене Королівство"),  # gender agrees
+        ("Стокгольмського арбітражу", "uk", "ORG", "Стокгольмський арбітраж"),  # singular
+        ("Львова", "uk", "LOC", "Львів"),  # a place, not the surname Львов
+        ("Києві", "uk", "LOC", "Київ"),  # not Кий
+        ("Мінська", "uk", "LOC", "Мінськ"),  # a place is a noun, not мінська
+        ("Украинская Фото Группа", "ru", "ORG", "Украинская Фото Группа"),  # nothing agrees
     ],
 )
 def test_other_names_are_noun_phrases_in_agreement(

@@ -227,8 +227,11 @@ def _noun_phrase(text: str, language: str, label: str) -> str:
     analyzer = _analyzer(language)
     words = list(_PHRASE_WORD.finditer(text))
     first = words[0].group() if words else ""
-    if not first or (first[:1].isupper() and not _known(first, language)):
-        return text  # a foreign name written in Cyrillic (Блю Стрим Пайплайн): as written
+    if first and not _known(first, language):
+        if len(words) == 1 and (stem := _hard_stem(first, language)):
+            return _replace_words(text, [stem])
+        if first[:1].isupper():
+            return text  # a foreign name written in Cyrillic (Блю Стрим Пайплайн): as written
     adjectives: list[list[Any]] = []
     for match in words:
         parses = analyzer.parse(match.group())
@@ -253,6 +256,24 @@ def _noun_phrase(text: str, language: str, label: str) -> str:
         return _replace_words(text[: match.end()], forms) + text[match.end() :]
     # No noun to agree with: each word on its own.
     return _WORD.sub(lambda m: _restore_case(lemma(m.group(), language), m.group()), text)
+
+
+def _hard_stem(word: str, language: str) -> str | None:
+    """A word the dictionary does not know, declined like a masculine noun with a hard stem
+    (Брекзита → Брекзит, Лахоре → Лахор): pymorphy's likeliest guess that is a common noun, where
+    it puts the word in an oblique case and ends its lemma in a consonant. Not an abbreviation
+    (СПбПУ), not a person's name (a name is no place or event)."""
+    if sum(c.isupper() for c in word) > 1:
+        return None
+    guesses = [
+        p
+        for p in _analyzer(language).parse(word)
+        if "NOUN" in p.tag.grammemes and not NAME_TAGS & p.tag.grammemes
+    ]
+    if not guesses or guesses[0].tag.case in ("nomn", None):
+        return None
+    lemma = guesses[0].normal_form
+    return lemma if lemma[-1:] in _CONSONANTS else None
 
 
 def _replace_words(text: str, forms: list[str]) -> str:

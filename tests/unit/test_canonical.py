@@ -53,6 +53,9 @@ def test_canonical(text: str, language: str, expected: str) -> None:
         ("Києві", "uk", "LOC", "Київ"),  # not Кий
         ("Мінська", "uk", "LOC", "Мінськ"),  # a place is a noun, not мінська
         ("Украинская Фото Группа", "ru", "ORG", "Украинская Фото Группа"),  # nothing agrees
+        ("Брекзита", "ru", "EVT", "Брекзит"),  # unknown, declined like a hard-stem noun
+        ("Лахоре", "ru", "LOC", "Лахор"),
+        ("СПбПУ", "ru", "ORG", "СПбПУ"),  # an abbreviation is not
     ],
 )
 def test_other_names_are_noun_phrases_in_agreement(

@@ -21,8 +21,16 @@ INFO = ModelInfo("canonical", "pymorphy3", version("pymorphy3"))
 
 
 @cache
-def _analyzer(language: str) -> pymorphy3.MorphAnalyzer:
+def analyzer(language: str) -> pymorphy3.MorphAnalyzer:
     return pymorphy3.MorphAnalyzer(lang=language)
+
+
+@cache
+def guesser(language: str) -> pymorphy3.MorphAnalyzer:
+    """pymorphy3 reading every word by its ending alone, as it reads words not in its
+    dictionary: a woman's name it knows only as a man's (Асии: Асий) gets her readings."""
+    units = [pymorphy3.units.KnownSuffixAnalyzer(), pymorphy3.units.UnknAnalyzer()]
+    return pymorphy3.MorphAnalyzer(lang=language, units=units)
 
 
 @cache
@@ -30,7 +38,7 @@ def lemma(word: str, language: str) -> str:
     """Dictionary form of one word (lower case); the word itself outside uk/ru."""
     if language not in MORPH_LANGUAGES:
         return word.lower()
-    return _analyzer(language).parse(word)[0].normal_form
+    return analyzer(language).parse(word)[0].normal_form
 
 
 def _restore_case(form: str, original: str) -> str:
@@ -60,7 +68,7 @@ def _spelt_as(form: str, written: str) -> str:
     return "".join(letters)
 
 
-def canonical(text: str, language: str, label: str = "PER") -> str:
+def canonical(text: str, language: str, label: str = "PER", gender: str | None = None) -> str:
     """A uk/ru name in its dictionary form, in the name's own casing.
 
     Every part of a person's name is lemmatised, the parts agreeing in case (Олександра
@@ -70,13 +78,14 @@ def canonical(text: str, language: str, label: str = "PER") -> str:
     «Северного потока-2» → «Северный поток-2»). A word the dictionary does not know stays as
     written unless the known words show its case. The writer's spelling is kept: е for ё where
     they wrote е, capitals where they wrote them (МИДа → МИД); a noun all in capitals is an
-    abbreviation and stays as written (ПАТ «Газпром», not ПАТи).
+    abbreviation and stays as written (ПАТ «Газпром», not ПАТи). `gender` is a person's as
+    the article shows it (`person_gender`), where the name alone may not (Асии Биби → Асия).
     """
     text = " ".join(text.split())
     if language not in MORPH_LANGUAGES:
         return _POSSESSIVE.sub("", text) or text
     if label == "PER":
-        return _person(text, language)
+        return _person(text, language, gender)
     return _noun_phrase(text, language, label)
 
 
@@ -97,11 +106,15 @@ def _rank(parse: Any) -> tuple:
 
 
 def name_reading(
-    word: str, language: str, case: str | None = None, gender: str | None = None
+    word: str,
+    language: str,
+    case: str | None = None,
+    gender: str | None = None,
+    reader: pymorphy3.MorphAnalyzer | None = None,
 ) -> Any:
     """The likeliest reading of a word inside a person's name (in `case` and `gender` where it
-    has one)."""
-    parses = _analyzer(language).parse(word)
+    has one), by the dictionary or another `reader`."""
+    parses = (reader or analyzer(language)).parse(word)
     in_case = [p for p in parses if p.tag.case == case] or parses
     agreeing = [p for p in in_case if gender and p.tag.gender == gender and p.tag.number != "plur"]
     return min(agreeing or in_case, key=_rank)
@@ -109,17 +122,20 @@ def name_reading(
 
 def _known(word: str, language: str) -> bool:
     """In the dictionary as a whole (Нью-Йорка) or part by part."""
-    known = _analyzer(language).word_is_known
+    known = analyzer(language).word_is_known
     return known(word) or all(known(part) for part in word.split("-"))
 
 
-def _person(text: str, language: str) -> str:
+def _person(text: str, language: str, gender: str | None = None) -> str:
     """The words of a name share one case: the one its known words make likeliest, a reading
     as a name counting over any other (Ангелу is Ангела in the accusative, not ангел in the
     dative; Песков is a surname, not песок), the nominative on a tie; each word is lemmatised
-    read in that case."""
+    read in that case. Where the article gives the person's gender, only readings in it count
+    (Карпова is then Карпова, not Карпов's genitive)."""
     words = [m.group() for m in _WORD.finditer(text)]
-    known = [_analyzer(language).parse(w) for w in words if _known(w, language)]
+    known = [analyzer(language).parse(w) for w in words if _known(w, language)]
+    if gender:
+        known = [[p for p in parses if _in_gender(p, gender)] for parses in known]
     votes: Counter[str] = Counter()
     for parses in known:
         best: dict[str, float] = {}
@@ -129,9 +145,14 @@ def _person(text: str, language: str) -> str:
                 best[parse.tag.case] = max(best.get(parse.tag.case, 0.0), weight)
         votes.update(best)
     case = max(votes, key=lambda c: (votes[c], c == "nomn")) if votes else "nomn"
-    gender = _gender(known, case)
+    gender = gender or _gender(known, case)
     lemmas = iter([name_lemma(w, language, case, gender) for w in words])
     return _WORD.sub(lambda m: _restore_case(next(lemmas), m.group()), text)
+
+
+def _in_gender(parse: Any, gender: str) -> bool:
+    """A singular reading in `gender`, or one that has none (Ukrainian's plurals have none)."""
+    return parse.tag.gender == gender or (parse.tag.gender is None and parse.tag.number != "plur")
 
 
 def _is_one_persons_name(parse: Any) -> bool:
@@ -187,6 +208,11 @@ def name_lemma(word: str, language: str, case: str | None = None, gender: str | 
     lower case stays plural (россиян → россияне), its adjective is its lemma (китайской →
     китайский)."""
     reading = name_reading(word, language, case, gender)
+    if gender and reading.tag.gender not in (gender, None) and word[:1].isupper():
+        guess = name_reading(word, language, case, gender, guesser(language))
+        reading = (
+            guess if guess.tag.gender == gender and NAME_TAGS & guess.tag.grammemes else reading
+        )
     tags = reading.tag.grammemes
     parts = word.split("-")
     if len(parts) > 1 and all(p[:1].isupper() for p in parts) and not NAME_TAGS & tags:
@@ -224,7 +250,7 @@ def _as_place(nouns: list[Any], label: str) -> list[Any]:
 
 
 def _noun_phrase(text: str, language: str, label: str) -> str:
-    analyzer = _analyzer(language)
+    morph = analyzer(language)
     words = list(_PHRASE_WORD.finditer(text))
     first = words[0].group() if words else ""
     if first and not _known(first, language):
@@ -234,7 +260,7 @@ def _noun_phrase(text: str, language: str, label: str) -> str:
             return text  # a foreign name written in Cyrillic (Блю Стрим Пайплайн): as written
     adjectives: list[list[Any]] = []
     for match in words:
-        parses = analyzer.parse(match.group())
+        parses = morph.parse(match.group())
         nouns = _as_place([p for p in parses if "NOUN" in p.tag.grammemes], label)
         readings = [p for p in parses if _ADJECTIVE & p.tag.grammemes]
         # A place is named by a noun: the last word is one where it can be (Мінська: Мінськ).
@@ -267,7 +293,7 @@ def _hard_stem(word: str, language: str) -> str | None:
         return None
     guesses = [
         p
-        for p in _analyzer(language).parse(word)
+        for p in analyzer(language).parse(word)
         if "NOUN" in p.tag.grammemes and not NAME_TAGS & p.tag.grammemes
     ]
     if not guesses or guesses[0].tag.case in ("nomn", None):

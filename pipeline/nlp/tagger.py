@@ -8,6 +8,7 @@ from itertools import islice
 
 from pipeline.nlp import canonical
 from pipeline.nlp.identity import Resolver
+from pipeline.nlp.person_gender import AFTER, person_genders
 from pipeline.nlp.spans import consistent_labels
 from pipeline.nlp.targets import LemmaOverlap, TopicMatcher, judged, stance_queries
 from pipeline.nlp.types import (
@@ -111,13 +112,20 @@ def to_entities(doc: Document, mentions: Sequence[tuple[str, EntitySpan]]) -> li
         [s.score for _, s in mentions],
         [canonical.name_key(surface, doc.language) for surface in surfaces],
     )
+    genders = person_genders(
+        [
+            (label, surface, doc.text(f)[s.end : s.end + AFTER])
+            for (f, s), surface, label in zip(mentions, surfaces, labels, strict=True)
+        ],
+        doc.language,
+    )
     return [
         Entity(
             Span(f, s.start, s.end),
             surface,
             label,
             s.score,
-            canonical.canonical(surface, doc.language, label),
+            canonical.canonical(surface, doc.language, label, gender),
         )
-        for (f, s), surface, label in zip(mentions, surfaces, labels, strict=True)
+        for (f, s), surface, label, gender in zip(mentions, surfaces, labels, genders, strict=True)
     ]

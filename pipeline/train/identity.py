@@ -18,6 +18,7 @@ from pipeline.nlp.canonical import canonical
 from pipeline.nlp.identity import AliasTable, Mention, Resolver, label_of, load_resolver
 from pipeline.nlp.identity.keys import match_key, slug
 from pipeline.nlp.identity.persons import person_name
+from pipeline.nlp.person_gender import AFTER, person_genders
 from pipeline.train.ner_data import (
     HELD_OUT_TOPIC,
     SLAVICNER_TOPICS,
@@ -175,7 +176,13 @@ def evaluate_identity(documents: Sequence[GoldDocument], resolver: Resolver) -> 
     (the reference) against the corpus's cross-lingual ids; overall and per language."""
     rows = []  # (lang, canonical right, our id, lemma id, gold id)
     for doc in documents:
-        forms = [canonical(m.surface, doc.lang, m.label) for m in doc.mentions]
+        genders = person_genders(
+            [(m.label, m.surface, doc.text[m.end : m.end + AFTER]) for m in doc.mentions], doc.lang
+        )
+        forms = [
+            canonical(m.surface, doc.lang, m.label, gender)
+            for m, gender in zip(doc.mentions, genders, strict=True)
+        ]
         ids = resolver.resolve(
             [Mention(m.label, f) for m, f in zip(doc.mentions, forms, strict=True)], doc.lang
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.nlp.canonical import canonical, lemmas
+from pipeline.nlp.person_gender import AFTER, person_genders
 
 
 @pytest.mark.parametrize(
@@ -91,3 +92,29 @@ def test_topic_lemmas_match_inflected_sentences() -> None:
     topic = lemmas("прямі переговори між Україною та Росією", "uk")
     sentence = lemmas("ми за початок прямих переговорів між Україною та Росією", "uk")
     assert {"прямий", "переговори", "україна", "росія"} <= topic & sentence
+
+
+def test_the_article_tells_a_persons_gender_where_the_name_does_not() -> None:
+    text = "Асия Биби была оправдана. Адвокат Асии Биби, который её защищал, уехал. Асию отпустили."
+    mentions = [(m, text.index(m) + len(m)) for m in ("Асия Биби", "Асии Биби", "Асию")]
+    genders = person_genders(
+        [("PER", name, text[end : end + AFTER]) for name, end in mentions], "ru"
+    )
+    assert genders == ["femn", "femn", "femn"]  # after a genitive, который is the lawyer's
+    assert canonical("Асии Биби", "ru") == "Асий Биби"  # the dictionary knows only Асий
+    assert [canonical(n, "ru", "PER", g) for (n, _), g in zip(mentions, genders, strict=True)] == [
+        "Асия Биби",
+        "Асия Биби",
+        "Асия",
+    ]
+
+
+def test_a_verb_of_another_clause_or_a_possessors_noun_does_not_vote() -> None:
+    after = {
+        "В.В. Путина": ", началась массовая вакцинация",  # по поручению В.В. Путина, началась
+        "Терезы Мэй": " приняло решение",
+        "Борис Джонсон": " заявил",
+    }
+    genders = person_genders([("PER", n, a) for n, a in after.items()], "ru")
+    assert genders == [None, None, "masc"]
+    assert person_genders([("ORG", "Газпром", " заявил")], "ru") == [None]

@@ -1,0 +1,90 @@
+"""A person's gender as the article shows it: the words that agree with the name.
+
+Names alone do not always tell: pymorphy3 knows Асия only as the genitive of the man's name
+Асий, and Тимошенко or Карпова fit a man and a woman. Ukrainian and Russian agree a past-tense
+verb and the relative pronoun with the person (Асия Биби была…, Асии Биби, которая…), so the word
+right after a mention of a name in the nominative votes (after another case the word is
+more often the subject's: кабинет Терезы Мэй принял), and the article's mentions of one name
+pool their votes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from pipeline.nlp.canonical import MORPH_LANGUAGES, analyzer, guesser, name_key
+
+_NEXT_WORD = re.compile(r"([\s,»\"”)]*)(\w+)")
+# How much of the text after a mention to pass: enough for the next word.
+AFTER = 40
+_RELATIVE = frozenset({"который", "котрий", "який"})
+# Votes for one gender must outnumber the other's this many times over.
+_MAJORITY = 2
+
+
+def _vote(word: str, language: str, clause_ended: bool) -> str | None:
+    """The gender a word gives the name before it: a singular past-tense verb (была, був) or,
+    also after a comma, a relative pronoun (которая, яка), in one gender only. After a comma a
+    verb belongs to another clause (по поручению В.В. Путина, началась…)."""
+    genders = {
+        p.tag.gender
+        for p in analyzer(language).parse(word)
+        if p.tag.number != "plur"
+        and (
+            p.normal_form in _RELATIVE
+            or ("VERB" in p.tag.grammemes and "past" in p.tag.grammemes and not clause_ended)
+        )
+    }
+    genders.discard(None)
+    return genders.pop() if len(genders) == 1 and genders <= {"masc", "femn"} else None
+
+
+def _nominative(name: str, language: str) -> bool:
+    """Whether every word of a name may be a singular nominative, by the dictionary or by its
+    ending (Асия may: the woman's name the dictionary does not know)."""
+    for word in re.findall(r"\w+", name):
+        readings = [*analyzer(language).parse(word), *guesser(language).parse(word)]
+        if not any(p.tag.case in ("nomn", None) and p.tag.number != "plur" for p in readings):
+            return False
+    return True
+
+
+def person_genders(mentions: Sequence[tuple[str, str, str]], language: str) -> list[str | None]:
+    """For each mention of an article, given as (label, name as written, the text right after
+    it), the gender ("masc", "femn") the article gives a person's name over all its mentions;
+    where those do not say, the one it gives the names sharing a word with it (Асия alone,
+    after Асия Биби была…); None where it does not say or says both, and for other labels."""
+    if language not in MORPH_LANGUAGES:
+        return [None] * len(mentions)
+    keys = [name_key(surface, language) if label == "PER" else "" for label, surface, _ in mentions]
+    by_name: dict[str, Counter[str]] = defaultdict(Counter)
+    by_word: dict[str, Counter[str]] = defaultdict(Counter)
+    for key, (_, surface, after) in zip(keys, mentions, strict=True):
+        word = _NEXT_WORD.match(after)
+        if (
+            key
+            and word
+            and (gender := _vote(word.group(2), language, "," in word.group(1)))
+            and _nominative(surface, language)
+        ):
+            by_name[key][gender] += 1
+            for part in set(key.split()):
+                by_word[part][gender] += 1
+    genders = []
+    for key in keys:
+        if not key:
+            genders.append(None)
+            continue
+        shared = sum((by_word[part] for part in set(key.split())), Counter())
+        genders.append(_decided(by_name[key]) or _decided(shared))
+    return genders
+
+
+def _decided(votes: Counter[str]) -> str | None:
+    """The gender with most votes, where it outnumbers the other enough."""
+    if not votes:
+        return None
+    (first, n), *rest = votes.most_common()
+    return first if not rest or n > _MAJORITY * rest[0][1] else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from functools import cache
 
 from pipeline.nlp.canonical import MORPH_LANGUAGES, analyzer, guesser, name_key
 
@@ -24,6 +25,7 @@ _RELATIVE = frozenset({"который", "котрий", "який"})
 _MAJORITY = 2
 
 
+@cache
 def _vote(word: str, language: str, clause_ended: bool) -> str | None:
     """The gender a word gives the name before it: a singular past-tense verb (была, був) or,
     also after a comma, a relative pronoun (которая, яка), in one gender only. After a comma a
@@ -44,11 +46,13 @@ def _vote(word: str, language: str, clause_ended: bool) -> str | None:
 def _nominative(name: str, language: str) -> bool:
     """Whether every word of a name may be a singular nominative, by the dictionary or by its
     ending (Асия may: the woman's name the dictionary does not know)."""
-    for word in re.findall(r"\w+", name):
-        readings = [*analyzer(language).parse(word), *guesser(language).parse(word)]
-        if not any(p.tag.case in ("nomn", None) and p.tag.number != "plur" for p in readings):
-            return False
-    return True
+    return all(_may_be_nominative(word, language) for word in re.findall(r"\w+", name))
+
+
+@cache
+def _may_be_nominative(word: str, language: str) -> bool:
+    readings = [*analyzer(language).parse(word), *guesser(language).parse(word)]
+    return any(p.tag.case in ("nomn", None) and p.tag.number != "plur" for p in readings)
 
 
 def person_genders(mentions: Sequence[tuple[str, str, str]], language: str) -> list[str | None]:

@@ -60,6 +60,15 @@ def test_the_same_people_and_places_get_the_same_ids_in_uk_ru_and_en() -> None:
     assert set(countries) == {"LOC:united-states"}
 
 
+def test_a_lone_word_read_as_a_first_name_joins_the_one_full_name_it_is_the_surname_of() -> None:
+    found = ids("ru", ("PER", "Джордж Мартин"), ("PER", "Мартин"))  # Мартин: a first name too
+    assert found[0] == found[1]
+    assert (
+        len(set(ids("ru", ("PER", "Джордж Мартин"), ("PER", "Рики Мартин"), ("PER", "Мартин"))))
+        == 3
+    )
+
+
 def test_a_surname_shared_by_two_full_names_joins_neither() -> None:
     found = ids(
         "uk", ("PER", "Юлія Тимошенко"), ("PER", "Володимир Тимошенко"), ("PER", "Тимошенко")

@@ -91,6 +91,10 @@ class Resolver:
                 and (not name.given or key[0] == self.aliases.given_class(name.given))
                 and (not name.initial or _initial(parsed, groups[key]) == name.initial)
             ]
+            if not fits and name.given and not name.surname:
+                # A lone word read as a first name may be the surname of the article's one
+                # full name (Биби after Асия Биби).
+                fits = [key for key in full if key[1] == name.given]
             own = ("", name.surname or name.given)
             groups.setdefault(fits[0] if len(fits) == 1 else own, []).append(i)
         return list(groups.values())

@@ -95,6 +95,20 @@ def test_an_acronym_joins_the_name_it_abbreviates_in_the_article() -> None:
     assert found[0] == found[1] != found[2]
 
 
+def test_a_name_joins_the_one_longer_name_that_adds_a_legal_form_or_a_place() -> None:
+    found = ids(
+        "uk",
+        ("ORG", "НАК «Нафтогаз України»"),
+        ("ORG", "Нафтогаз"),
+        ("ORG", "Газпром"),
+        ("ORG", "Газпром нафта"),  # another company, not Газпром in a place
+    )
+    assert found[0] == found[1] != found[2] != found[3]
+    # The id is the core name's, the same as in an article that gives only that.
+    assert found[0] == ids("uk", ("ORG", "Нафтогаз"))[0]
+    assert ids("en", ("ORG", "Nord Stream 2 AG")) == ids("en", ("ORG", "Nord Stream 2"))
+
+
 def test_a_script_the_resolver_does_not_join_keeps_a_per_language_id() -> None:
     greek, chinese = ids("el", ("LOC", "Ελλάδα")), ids("zh", ("PER", "习近平"))
     assert greek[0].startswith("LOC:el:") and chinese[0].startswith("PER:zh:")

@@ -14,11 +14,18 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from pipeline.nlp.canonical import canonical
 from pipeline.nlp.identity.aliases import AliasTable
 from pipeline.nlp.identity.keys import match_key, script
 from pipeline.nlp.identity.persons import PersonName, person_name
 from pipeline.nlp.types import Entity, ModelInfo
 
+# Legal forms and the words for a company, as keys: what may stand around a company's name.
+_LEGAL_FORMS = frozenset(match_key(form) for form in [
+    "AG", "SE", "NV", "BV", "B.V.", "GmbH", "Inc", "Ltd", "LLC", "PLC", "SA", "Company", "Co",
+    "Corporation", "Group", "ПАО", "ПАТ", "ПрАТ", "ОАО", "ВАТ", "АО", "АТ", "ООО", "ТОВ", "ЗАО",
+    "НАК", "компания", "компанія", "корпорация", "корпорація", "группа", "група",
+])  # fmt: skip
 _FUNCTION_WORDS = frozenset(
     ["і", "й", "та", "и", "в", "у", "з", "of", "the", "and", "for", "de", "la", "le", "der", "und"]
 )
@@ -62,8 +69,11 @@ class Resolver:
         for i, mention in enumerate(mentions):
             by_label.setdefault(mention.label, []).append(i)
         for label, indices in by_label.items():
-            group = self._people if label == "PER" else self._names
-            for members in group([mentions[i].canonical for i in indices], language):
+            names = [mentions[i].canonical for i in indices]
+            groups = (
+                self._people(names, language) if label == "PER" else self._names(names, language)
+            )
+            for members in groups:
                 forms = [mentions[indices[m]].canonical for m in members]
                 entity_id = self._id(label, forms, language)
                 for m in members:
@@ -110,7 +120,33 @@ class Resolver:
             expansions = [k for k, n in firsts.items() if k != key and _initials(n) == name]
             if len(expansions) == 1:
                 groups[expansions[0]] += groups.pop(key)
+        for key in sorted(groups, key=len):
+            longer = [
+                k
+                for k in groups
+                if k != key and self._qualified(names[groups[k][0]], k, key, language)
+            ]
+            if len(longer) == 1:
+                groups[longer[0]] += groups.pop(key)
         return list(groups.values())
+
+    def _qualified(self, name: str, key: str, short: str, language: str) -> bool:
+        """Whether `name` (its key `key`) is the name keyed `short` with only legal forms
+        before it and legal forms or a place the alias table knows after it: a shorter name
+        joins the one such longer name in an article (Нафтогаз → НАК «Нафтогаз України»,
+        Nord Stream 2 → Nord Stream 2 AG), not another name it begins (Газпром нефть)."""
+        words, inner = key.split(), short.split()
+        starts = [i for i in range(len(words)) if words[i : i + len(inner)] == inner]
+        if not starts:  # not _contains
+            return False
+        before, after = words[: starts[0]], words[starts[0] + len(inner) :]
+        if not (before or after) or any(w not in _LEGAL_FORMS for w in before):
+            return False
+        if all(w in _LEGAL_FORMS for w in after):
+            return True
+        written = name.replace("-", " ").split()[-len(after) :]
+        place = canonical(" ".join(written), language, "LOC")
+        return self.aliases.lookup("LOC", match_key(place)) is not None
 
     # ------------------------------------------------------------ ids
 
@@ -128,11 +164,22 @@ class Resolver:
         for key in keys:
             if (known := self.aliases.lookup(label, key)) is not None:
                 return known
-        fullest = ranked[0]
-        if script(fullest) == "other" or not keys[0]:
+        # Unknown to the table: the id of the name the others extend (Нафтогаз, not Нафтогаз
+        # України, which other articles may leave out), else of the fullest; a company's
+        # legal form left out (Nord Stream AG: nord-stream).
+        cores = [_without_legal_form(k) for k in keys]
+        fullest, key = next(
+            (
+                (f, k)
+                for f, k in reversed(list(zip(ranked, cores, strict=True)))
+                if k and all(_contains(other, k) for other in cores)
+            ),
+            (ranked[0], cores[0]),
+        )
+        if script(fullest) == "other" or not key:
             digest = hashlib.blake2s(fullest.encode(), digest_size=5).hexdigest()
-            return f"{label}:{language}:{'-'.join(keys[0].split()) or digest}"
-        return f"{label}:{'-'.join(keys[0].split())}"
+            return f"{label}:{language}:{'-'.join(key.split()) or digest}"
+        return f"{label}:{'-'.join(key.split())}"
 
 
 def label_of(entity_id: str) -> str:
@@ -144,6 +191,23 @@ def by_fullness(forms: Iterable[str]) -> list[str]:
     """Distinct name forms, the fullest first (most words, then longest): the first is the
     name an entity is shown by."""
     return sorted(set(forms), key=lambda f: (-len(f.split()), -len(f), f))
+
+
+def _without_legal_form(key: str) -> str:
+    """A key without the legal forms at its ends (НАК Нафтогаз, Nord Stream 2 AG), unless
+    that is all it is."""
+    words = key.split()
+    while len(words) > 1 and words[0] in _LEGAL_FORMS:
+        words.pop(0)
+    while len(words) > 1 and words[-1] in _LEGAL_FORMS:
+        words.pop()
+    return " ".join(words)
+
+
+def _contains(key: str, inner: str) -> bool:
+    """Whether a key has another's words, in a row."""
+    words, part = key.split(), inner.split()
+    return any(words[i : i + len(part)] == part for i in range(len(words)))
 
 
 def _initial(parsed: Sequence[PersonName], members: Sequence[int]) -> str:

@@ -134,6 +134,13 @@ def _person(text: str, language: str, gender: str | None = None) -> str:
     (Карпова is then Карпова, not Карпов's genitive)."""
     words = [m.group() for m in _WORD.finditer(text)]
     known = [analyzer(language).parse(w) for w in words if _known(w, language)]
+    if not known and not any(_undeclined(w) for w in words):
+        # pymorphy's guesses decide where none can be a nominative (Медведчуку, Зеленского)
+        guesses = [
+            [p for p in analyzer(language).parse(w) if p.tag.number != "plur"] for w in words
+        ]
+        if not any(_nominative_singular(parses) for parses in guesses):
+            known = guesses
     if gender:
         known = [[p for p in parses if _in_gender(p, gender)] for parses in known]
     votes: Counter[str] = Counter()
@@ -148,6 +155,20 @@ def _person(text: str, language: str, gender: str | None = None) -> str:
     gender = gender or _gender(known, case)
     lemmas = iter([name_lemma(w, language, case, gender) for w in words])
     return _WORD.sub(lambda m: _restore_case(next(lemmas), m.group()), text)
+
+
+def _undeclined(word: str) -> bool:
+    """A foreign name ending in a vowel is mostly left undeclined (Барклі, Монтедуро, Фаучі),
+    an adjective's genitive aside (Зеленского)."""
+    word = word.lower()
+    return word[-1:] in "іиоеэ" and not word.endswith(("ого", "его"))
+
+
+def _nominative_singular(parses: list[Any]) -> bool:
+    """Whether a word may be a nominative singular (or cannot be declined at all): a word
+    without a singular reading is no evidence either way."""
+    singular = [p for p in parses if p.tag.number != "plur"]
+    return not singular or any(p.tag.case in ("nomn", None) for p in singular)
 
 
 def _in_gender(parse: Any, gender: str) -> bool:

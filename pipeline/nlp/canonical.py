@@ -240,7 +240,7 @@ def name_lemma(word: str, language: str, case: str | None = None, gender: str | 
         return "-".join(name_lemma(part, language, case, gender) for part in parts)
     if not _known(word, language):
         stem = _mans_surname(word, language, case) if gender == "masc" else word.lower()
-        if stem != word.lower() or (
+        if stem != word.lower() or _undeclined(word) or (
             reading.tag.case != case or (gender and reading.tag.gender not in (gender, None))
         ):
             return stem

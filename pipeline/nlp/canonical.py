@@ -224,7 +224,9 @@ def name_lemma(word: str, language: str, case: str | None = None, gender: str | 
     """A word of a person's name, read in `case` (and the first name's `gender`), in the
     nominative keeping its gender (Навальной → навальная, Зеленським → зеленський); lower case.
     A word the dictionary does not know stays as written unless it has a reading in `case`
-    and `gender`, or is a man's surname declined like a noun (Рааба → рааб). Hyphenated names
+    and `gender`, or is a man's surname declined like a noun (Рааба → рааб); one ending in a
+    vowel always (Рамзи). A first name the dictionary has only in the other gender is read
+    by its ending (Асии, the article showing a woman → асия). Hyphenated names
     part by part (Касим-Жомарта → касим-жомарт; Ростова-на-Дону is one word). A group in
     lower case stays plural (россиян → россияне), its adjective is its lemma (китайской →
     китайский)."""
@@ -240,8 +242,10 @@ def name_lemma(word: str, language: str, case: str | None = None, gender: str | 
         return "-".join(name_lemma(part, language, case, gender) for part in parts)
     if not _known(word, language):
         stem = _mans_surname(word, language, case) if gender == "masc" else word.lower()
-        if stem != word.lower() or _undeclined(word) or (
-            reading.tag.case != case or (gender and reading.tag.gender not in (gender, None))
+        if (
+            stem != word.lower()
+            or _undeclined(word)
+            or (reading.tag.case != case or (gender and reading.tag.gender not in (gender, None)))
         ):
             return stem
     if word.islower() and _ADJECTIVE & tags:
@@ -319,8 +323,8 @@ def _hard_stem(word: str, language: str) -> str | None:
     ]
     if not guesses or guesses[0].tag.case in ("nomn", None):
         return None
-    lemma = guesses[0].normal_form
-    return lemma if lemma[-1:] in _CONSONANTS else None
+    stem = guesses[0].normal_form
+    return stem if stem[-1:] in _CONSONANTS else None
 
 
 def _replace_words(text: str, forms: list[str]) -> str:

@@ -137,7 +137,7 @@ class Resolver:
         Nord Stream 2 → Nord Stream 2 AG), not another name it begins (Газпром нефть)."""
         words, inner = key.split(), short.split()
         starts = [i for i in range(len(words)) if words[i : i + len(inner)] == inner]
-        if not starts:  # not _contains
+        if not starts:
             return False
         before, after = words[: starts[0]], words[starts[0] + len(inner) :]
         if not (before or after) or any(w not in _LEGAL_FORMS for w in before):

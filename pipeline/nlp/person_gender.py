@@ -4,8 +4,10 @@ Names alone do not always tell: pymorphy3 knows Асия only as the genitive of
 Асий, and Тимошенко or Карпова fit a man and a woman. Ukrainian and Russian agree a past-tense
 verb and the relative pronoun with the person (Асия Биби была…, Асии Биби, которая…), so the word
 right after a mention of a name in the nominative votes (after another case the word is
-more often the subject's: кабинет Терезы Мэй принял), and the article's mentions of one name
-pool their votes.
+more often the subject's: кабинет Терезы Мэй принял); so does a woman's noun of a derived
+feminine form in the same case right before the name (христианки Асии Биби, журналистка
+Анна…), where a man's noun would not (президент is said of women too). The article's mentions
+of one name pool their votes.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import cache
 
-from pipeline.nlp.canonical import MORPH_LANGUAGES, analyzer, guesser, name_key
+from pipeline.nlp.canonical import MORPH_LANGUAGES, NAME_TAGS, analyzer, guesser, name_key
 
 _NEXT_WORD = re.compile(r"([\s,»\"”)]*)(\w+)")
-# How much of the text after a mention to pass: enough for the next word.
-AFTER = 40
+_PREVIOUS_WORD = re.compile(r"(\w+)\s+$")
+# How much of the text around a mention to pass: enough for the next and previous word.
+AROUND = 40
+# Feminine nouns derived from a man's (христианка, активистка, героиня, помощница, лікарка).
+_FEMININE_SUFFIXES = ("ка", "иня", "ыня", "ница", "иця")
 _RELATIVE = frozenset({"который", "котрий", "який"})
 # Votes for one gender must outnumber the other's this many times over.
 _MAJORITY = 2
@@ -43,6 +48,26 @@ def _vote(word: str, language: str, clause_ended: bool) -> str | None:
     return genders.pop() if len(genders) == 1 and genders <= {"masc", "femn"} else None
 
 
+@cache
+def _woman_before(word: str, name: str, language: str) -> bool:
+    """Whether the word right before a name is a woman's noun of a derived feminine form in a
+    case the name's first word can have (христианки Асии Биби; not жены Ивана: no shared case)."""
+    first = re.findall(r"\w+", name)[:1]
+    if not first:
+        return False
+    name_cases = {
+        p.tag.case
+        for p in [*analyzer(language).parse(first[0]), *guesser(language).parse(first[0])]
+    }
+    return any(
+        {"NOUN", "anim", "femn", "sing"} <= p.tag.grammemes
+        and not NAME_TAGS & p.tag.grammemes
+        and p.normal_form.endswith(_FEMININE_SUFFIXES)
+        and p.tag.case in name_cases
+        for p in analyzer(language).parse(word)
+    )
+
+
 def _nominative(name: str, language: str) -> bool:
     """Whether every word of a name may be a singular nominative, by the dictionary or by its
     ending (Асия may: the woman's name the dictionary does not know)."""
@@ -55,24 +80,31 @@ def _may_be_nominative(word: str, language: str) -> bool:
     return any(p.tag.case in ("nomn", None) and p.tag.number != "plur" for p in readings)
 
 
-def person_genders(mentions: Sequence[tuple[str, str, str]], language: str) -> list[str | None]:
-    """For each mention of an article, given as (label, name as written, the text right after
-    it), the gender ("masc", "femn") the article gives a person's name over all its mentions;
-    where those do not say, the one it gives the names sharing a word with it (Асия alone,
-    after Асия Биби была…); None where it does not say or says both, and for other labels."""
+def person_genders(
+    mentions: Sequence[tuple[str, str, str, str]], language: str
+) -> list[str | None]:
+    """For each mention of an article, given as (label, the text right before it, the name as
+    written, the text right after it), the gender ("masc", "femn") the article gives a person's
+    name over all its mentions; where those do not say, the one it gives the names sharing a
+    word with it (Асия alone, after Асия Биби была…); None where it does not say or says both,
+    and for other labels."""
     if language not in MORPH_LANGUAGES:
         return [None] * len(mentions)
-    keys = [name_key(surface, language) if label == "PER" else "" for label, surface, _ in mentions]
+    keys = [
+        name_key(surface, language) if label == "PER" else "" for label, _, surface, _ in mentions
+    ]
     by_name: dict[str, Counter[str]] = defaultdict(Counter)
     by_word: dict[str, Counter[str]] = defaultdict(Counter)
-    for key, (_, surface, after) in zip(keys, mentions, strict=True):
-        word = _NEXT_WORD.match(after)
-        if (
-            key
-            and word
-            and (gender := _vote(word.group(2), language, "," in word.group(1)))
-            and _nominative(surface, language)
-        ):
+    for key, (_, before, surface, after) in zip(keys, mentions, strict=True):
+        if not key:
+            continue
+        following, previous = _NEXT_WORD.match(after), _PREVIOUS_WORD.search(before)
+        votes = []
+        if following and _nominative(surface, language):
+            votes.append(_vote(following.group(2), language, "," in following.group(1)))
+        if previous and _woman_before(previous.group(1), surface, language):
+            votes.append("femn")
+        for gender in filter(None, votes):
             by_name[key][gender] += 1
             for part in set(key.split()):
                 by_word[part][gender] += 1

@@ -250,6 +250,8 @@ def name_lemma(word: str, language: str, case: str | None = None, gender: str | 
             return stem
     if word.islower() and _ADJECTIVE & tags:
         return reading.normal_form
+    if word[:1].isupper() and all(p.tag.number == "plur" for p in analyzer(language).parse(word)):
+        return word.lower()  # not one person: a surname pymorphy lacks (Мясников), a group
     if word.islower() and "plur" in tags:
         inflected = reading.inflect({"nomn"})
         return inflected.word if inflected is not None else word
@@ -304,6 +306,8 @@ def _noun_phrase(text: str, language: str, label: str) -> str:
         word = match.group()
         if word.isupper() and 1 < len(word) <= _ABBREVIATION_LETTERS:  # ПАТ, НАТО: as written
             forms[-1] = word
+        elif "Geox" in chosen[-1].tag.grammemes:  # a place's name has its capital (россии)
+            forms[-1] = forms[-1][:1].upper() + forms[-1][1:]
         return _replace_words(text[: match.end()], forms) + text[match.end() :]
     # No noun to agree with: each word on its own.
     return _WORD.sub(lambda m: _restore_case(lemma(m.group(), language), m.group()), text)

@@ -57,6 +57,7 @@ def test_canonical(text: str, language: str, expected: str) -> None:
         ("Брекзита", "ru", "EVT", "Брекзит"),  # unknown, declined like a hard-stem noun
         ("Лахоре", "ru", "LOC", "Лахор"),
         ("СПбПУ", "ru", "ORG", "СПбПУ"),  # an abbreviation is not
+        ("россии", "ru", "LOC", "Россия"),  # a place's name has its capital
     ],
 )
 def test_other_names_are_noun_phrases_in_agreement(
@@ -76,6 +77,8 @@ def test_other_names_are_noun_phrases_in_agreement(
         ("Зеленского", "ru", "Зеленский"),
         ("Гренелл", "ru", "Гренелл"),  # no singular reading but the nominative's: as written
         ("Барклі", "uk", "Барклі"),  # a foreign name ending in a vowel: not declined
+        ("Александр Мясников", "ru", "Александр Мясников"),  # pymorphy: мясник in the plural
+        ("Британцы", "ru", "Британцы"),  # a group stays a group, capital or not
         ("Касим-Жомарта Токаєва", "uk", "Касим-Жомарт Токаєв"),
         ("Сергея Елкина", "ru", "Сергей Елкин"),  # not Ёлкин
         ("Ангелу Меркель", "uk", "Ангела Меркель"),  # a name's case over ангел's dative

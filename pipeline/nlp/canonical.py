@@ -283,11 +283,15 @@ def _noun_phrase(text: str, language: str, label: str) -> str:
     if first and not _known(first, language):
         if len(words) == 1 and (stem := _hard_stem(first, language)):
             return _replace_words(text, [stem])
-        if first[:1].isupper():
+        if first[:1].isupper() and not (len(words) > 1 and _ADJECTIVE & _guess(first, language)):
             return text  # a foreign name written in Cyrillic (Блю Стрим Пайплайн): as written
     adjectives: list[list[Any]] = []
+    conjunctions: list[tuple[int, str]] = []  # between adjectives, kept as written
     for match in words:
         parses = morph.parse(match.group())
+        if adjectives and "CONJ" in parses[0].tag.grammemes:  # Центральної та Східної Європи
+            conjunctions.append((len(adjectives) + len(conjunctions), match.group()))
+            continue
         nouns = _as_place([p for p in parses if "NOUN" in p.tag.grammemes], label)
         readings = [p for p in parses if _ADJECTIVE & p.tag.grammemes]
         # A place is named by a noun: the last word is one where it can be (Мінська: Мінськ).
@@ -308,9 +312,16 @@ def _noun_phrase(text: str, language: str, label: str) -> str:
             forms[-1] = word
         elif "Geox" in chosen[-1].tag.grammemes:  # a place's name has its capital (россии)
             forms[-1] = forms[-1][:1].upper() + forms[-1][1:]
+        for position, conjunction in conjunctions:
+            forms.insert(position, conjunction)
         return _replace_words(text[: match.end()], forms) + text[match.end() :]
     # No noun to agree with: each word on its own.
     return _WORD.sub(lambda m: _restore_case(lemma(m.group(), language), m.group()), text)
+
+
+def _guess(word: str, language: str) -> frozenset[str]:
+    """The grammemes of pymorphy's likeliest reading of a word."""
+    return frozenset(analyzer(language).parse(word)[0].tag.grammemes)
 
 
 def _hard_stem(word: str, language: str) -> str | None:

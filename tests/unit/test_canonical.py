@@ -58,6 +58,8 @@ def test_canonical(text: str, language: str, expected: str) -> None:
         ("Лахоре", "ru", "LOC", "Лахор"),
         ("СПбПУ", "ru", "ORG", "СПбПУ"),  # an abbreviation is not
         ("россии", "ru", "LOC", "Россия"),  # a place's name has its capital
+        ("Центральної та Східної Європи", "uk", "LOC", "Центральна та Східна Європа"),
+        ("Стэнфордского университета", "ru", "ORG", "Стэнфордский университет"),  # guessed adj
     ],
 )
 def test_other_names_are_noun_phrases_in_agreement(

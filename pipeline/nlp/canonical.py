@@ -153,8 +153,21 @@ def _person(text: str, language: str, gender: str | None = None) -> str:
         votes.update(best)
     case = max(votes, key=lambda c: (votes[c], c == "nomn")) if votes else "nomn"
     gender = gender or _gender(known, case)
-    lemmas = iter([name_lemma(w, language, case, gender) for w in words])
-    return _WORD.sub(lambda m: _restore_case(next(lemmas), m.group()), text)
+    lemmas = [name_lemma(w, language, case, gender) for w in words]
+    if _capitalised(words, language):
+        lemmas = [f[:1].upper() + f[1:] for f in lemmas]
+    forms = iter(lemmas)
+    return _WORD.sub(lambda m: _restore_case(next(forms), m.group()), text)
+
+
+def _capitalised(words: list[str], language: str) -> bool:
+    """Whether a name written in lower case is a person's first name and more (татьяна голикова
+    → Татьяна Голикова), not a group or its adjective (россияне, московская)."""
+    return (
+        len(words) > 1
+        and all(w.islower() for w in words)
+        and "Name" in name_reading(words[0], language).tag.grammemes
+    )
 
 
 def _undeclined(word: str) -> bool:
@@ -252,6 +265,8 @@ def name_lemma(word: str, language: str, case: str | None = None, gender: str | 
         return reading.normal_form
     if word[:1].isupper() and all(p.tag.number == "plur" for p in analyzer(language).parse(word)):
         return word.lower()  # not one person: a surname pymorphy lacks (Мясников), a group
+    if word[:1].isupper() and not {"NOUN", *_ADJECTIVE} & tags:
+        return word.lower()  # a short adjective or a verb is no name's word (фон Болен)
     if word.islower() and "plur" in tags:
         inflected = reading.inflect({"nomn"})
         return inflected.word if inflected is not None else word

@@ -81,6 +81,9 @@ def test_other_names_are_noun_phrases_in_agreement(
         ("Барклі", "uk", "Барклі"),  # a foreign name ending in a vowel: not declined
         ("Александр Мясников", "ru", "Александр Мясников"),  # pymorphy: мясник in the plural
         ("Британцы", "ru", "Британцы"),  # a group stays a group, capital or not
+        ("Фридрих фон Болен", "ru", "Фридрих фон Болен"),  # not болен → больной
+        ("татьяна голикова", "ru", "Татьяна Голикова"),  # a person's name has its capitals
+        ("московской", "ru", "московская"),  # an adjective does not
         ("Касим-Жомарта Токаєва", "uk", "Касим-Жомарт Токаєв"),
         ("Сергея Елкина", "ru", "Сергей Елкин"),  # not Ёлкин
         ("Ангелу Меркель", "uk", "Ангела Меркель"),  # a name's case over ангел's dative

@@ -21,8 +21,8 @@ from pipeline.nlp.canonical import MORPH_LANGUAGES, NAME_TAGS, analyzer, guesser
 
 _NEXT_WORD = re.compile(r"([\s,»\"”)]*)(\w+)")
 _PREVIOUS_WORD = re.compile(r"(\w+)\s+$")
-# How much of the text around a mention to pass: enough for the next and previous word.
-AROUND = 40
+# How much of the text around a mention is read: enough for the next and previous word.
+_AROUND = 40
 # Feminine nouns derived from a man's (христианка, активистка, героиня, помощница, лікарка).
 _FEMININE_SUFFIXES = ("ка", "иня", "ыня", "ница", "иця")
 _RELATIVE = frozenset({"который", "котрий", "який"})
@@ -81,23 +81,26 @@ def _may_be_nominative(word: str, language: str) -> bool:
 
 
 def person_genders(
-    mentions: Sequence[tuple[str, str, str, str]], language: str
+    mentions: Sequence[tuple[str, str, int, int]], language: str
 ) -> list[str | None]:
-    """For each mention of an article, given as (label, the text right before it, the name as
-    written, the text right after it), the gender ("masc", "femn") the article gives a person's
+    """For each mention of an article, given as (label, the text it is in, its start and end
+    offsets), the gender ("masc", "femn") the article gives a person's
     name over all its mentions; where those do not say, the one it gives the names sharing a
     word with it (Асия alone, after Асия Биби была…); None where it does not say or says both,
     and for other labels."""
     if language not in MORPH_LANGUAGES:
         return [None] * len(mentions)
     keys = [
-        name_key(surface, language) if label == "PER" else "" for label, _, surface, _ in mentions
+        name_key(text[start:end], language) if label == "PER" else ""
+        for label, text, start, end in mentions
     ]
     by_name: dict[str, Counter[str]] = defaultdict(Counter)
     by_word: dict[str, Counter[str]] = defaultdict(Counter)
-    for key, (_, before, surface, after) in zip(keys, mentions, strict=True):
+    for key, (_, text, start, end) in zip(keys, mentions, strict=True):
         if not key:
             continue
+        before, surface = text[max(start - _AROUND, 0) : start], text[start:end]
+        after = text[end : end + _AROUND]
         following, previous = _NEXT_WORD.match(after), _PREVIOUS_WORD.search(before)
         votes = []
         if following and _nominative(surface, language):

@@ -8,7 +8,7 @@ from itertools import islice
 
 from pipeline.nlp import canonical
 from pipeline.nlp.identity import Resolver
-from pipeline.nlp.person_gender import AROUND, person_genders
+from pipeline.nlp.person_gender import person_genders
 from pipeline.nlp.spans import consistent_labels
 from pipeline.nlp.targets import LemmaOverlap, TopicMatcher, judged, stance_queries
 from pipeline.nlp.types import (
@@ -114,13 +114,8 @@ def to_entities(doc: Document, mentions: Sequence[tuple[str, EntitySpan]]) -> li
     )
     genders = person_genders(
         [
-            (
-                label,
-                doc.text(f)[max(s.start - AROUND, 0) : s.start],
-                surface,
-                doc.text(f)[s.end : s.end + AROUND],
-            )
-            for (f, s), surface, label in zip(mentions, surfaces, labels, strict=True)
+            (label, doc.text(f), s.start, s.end)
+            for (f, s), label in zip(mentions, labels, strict=True)
         ],
         doc.language,
     )

@@ -18,7 +18,7 @@ from pipeline.nlp.canonical import canonical
 from pipeline.nlp.identity import AliasTable, Mention, Resolver, label_of, load_resolver
 from pipeline.nlp.identity.keys import match_key, slug
 from pipeline.nlp.identity.persons import person_name
-from pipeline.nlp.person_gender import AROUND, person_genders
+from pipeline.nlp.person_gender import person_genders
 from pipeline.train.ner_data import (
     HELD_OUT_TOPIC,
     SLAVICNER_TOPICS,
@@ -177,16 +177,7 @@ def evaluate_identity(documents: Sequence[GoldDocument], resolver: Resolver) -> 
     rows = []  # (lang, canonical right, our id, lemma id, gold id)
     for doc in documents:
         genders = person_genders(
-            [
-                (
-                    m.label,
-                    doc.text[max(m.start - AROUND, 0) : m.start],
-                    m.surface,
-                    doc.text[m.end : m.end + AROUND],
-                )
-                for m in doc.mentions
-            ],
-            doc.lang,
+            [(m.label, doc.text, m.start, m.end) for m in doc.mentions], doc.lang
         )
         forms = [
             canonical(m.surface, doc.lang, m.label, gender)

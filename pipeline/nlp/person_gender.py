@@ -17,7 +17,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import cache
 
-from pipeline.nlp.canonical import MORPH_LANGUAGES, NAME_TAGS, analyzer, guesser, name_key
+from pipeline.nlp.canonical import name_key
+from pipeline.nlp.morph import MORPH_LANGUAGES, NAME_TAGS, analyzer, guesser
 
 _NEXT_WORD = re.compile(r"([\s,»\"”)]*)(\w+)")
 _PREVIOUS_WORD = re.compile(r"(\w+)\s+$")

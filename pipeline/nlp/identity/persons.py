@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.nlp.canonical import MORPH_LANGUAGES, name_reading
+from pipeline.nlp.canonical import name_reading
 from pipeline.nlp.identity.keys import match_key
+from pipeline.nlp.morph import MORPH_LANGUAGES
 
 _WORD = re.compile(r"\w+(?:['’ʼ-]\w+)*\.?")
 

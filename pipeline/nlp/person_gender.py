@@ -56,10 +56,7 @@ def _woman_before(word: str, name: str, language: str) -> bool:
     first = re.findall(r"\w+", name)[:1]
     if not first:
         return False
-    name_cases = {
-        p.tag.case
-        for p in [*analyzer(language).parse(first[0]), *guesser(language).parse(first[0])]
-    }
+    name_cases = {p.tag.case for p in _readings(first[0], language)}
     return any(
         {"NOUN", "anim", "femn", "sing"} <= p.tag.grammemes
         and not NAME_TAGS & p.tag.grammemes
@@ -77,8 +74,16 @@ def _nominative(name: str, language: str) -> bool:
 
 @cache
 def _may_be_nominative(word: str, language: str) -> bool:
-    readings = [*analyzer(language).parse(word), *guesser(language).parse(word)]
-    return any(p.tag.case in ("nomn", None) and p.tag.number != "plur" for p in readings)
+    return any(
+        p.tag.case in ("nomn", None) and p.tag.number != "plur" for p in _readings(word, language)
+    )
+
+
+@cache
+def _readings(word: str, language: str) -> tuple:
+    """A word's readings by the dictionary and by its ending alone (a name pymorphy knows in
+    one gender only has the other's too)."""
+    return (*analyzer(language).parse(word), *guesser(language).parse(word))
 
 
 def person_genders(

@@ -136,10 +136,10 @@ class Resolver:
         joins the one such longer name in an article (Нафтогаз → НАК «Нафтогаз України»,
         Nord Stream 2 → Nord Stream 2 AG), not another name it begins (Газпром нефть)."""
         words, inner = key.split(), short.split()
-        starts = [i for i in range(len(words)) if words[i : i + len(inner)] == inner]
-        if not starts:
+        start = _start(words, inner)
+        if start is None:
             return False
-        before, after = words[: starts[0]], words[starts[0] + len(inner) :]
+        before, after = words[:start], words[start + len(inner) :]
         if not (before or after) or any(w not in _LEGAL_FORMS for w in before):
             return False
         if all(w in _LEGAL_FORMS for w in after):
@@ -204,10 +204,14 @@ def _without_legal_form(key: str) -> str:
     return " ".join(words)
 
 
+def _start(words: list[str], part: list[str]) -> int | None:
+    """Where `part` first stands in `words`, in a row; None where it does not."""
+    return next((i for i in range(len(words)) if words[i : i + len(part)] == part), None)
+
+
 def _contains(key: str, inner: str) -> bool:
     """Whether a key has another's words, in a row."""
-    words, part = key.split(), inner.split()
-    return any(words[i : i + len(part)] == part for i in range(len(words)))
+    return _start(key.split(), inner.split()) is not None
 
 
 def _initial(parsed: Sequence[PersonName], members: Sequence[int]) -> str:

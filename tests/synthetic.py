@@ -47,4 +47,6 @@ STANCE_EXAMPLES = [
     StanceExample("Критики засудили Токаєва.", "Токаєва", "against", "uk", "synthetic", None),
     StanceExample("Токаев прибыл в Москву.", "Токаев", "neutral", "ru", "synthetic", (0, 6)),
     StanceExample("Critics praised the talks.", "the talks", "favor", "en", "synthetic", None),
+    StanceExample("Путин осудил Байдена.", "Байдена", "against", "ru", "synthetic", (12, 19)),
+    StanceExample("Путин осудил Байдена.", "Путин", "neutral", "ru", "synthetic", (0, 5)),
 ]

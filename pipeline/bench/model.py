@@ -21,7 +21,7 @@ from pipeline.nlp.tagger import to_entities
 from pipeline.nlp.targets import StanceQuery, judged, stance_queries
 from pipeline.nlp.types import Document, Entity, EntitySpan, StanceInput
 from pipeline.settings import SEED_DIR
-from pipeline.train.model import MeanPooledForSequenceClassification, export_hf, load_tokenizer
+from pipeline.train.model import SpanPooledForSequenceClassification, export_hf, load_tokenizer
 
 
 def bench_texts(data_dir: Path | None, count: int) -> list[str]:
@@ -130,7 +130,7 @@ def _time_naive(
             stride=128,
             device=-1,
         )
-        judge = MeanPooledForSequenceClassification.from_pretrained(
+        judge = SpanPooledForSequenceClassification.from_pretrained(
             export_hf(stance_head, Path(folder) / "stance", base_dir)
         )
         # Our head learned NLI pairs as stance (entailment = favor), so zero-shot reads favor's

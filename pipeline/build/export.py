@@ -45,16 +45,15 @@ def build_onnx(
     # the feed-forward output projections the head keeps fp32
     fp32_nodes = [ffn_output_matmul(i) for i in range(config.int8_fp32_ffn_layers)]
     return _build(
-        cache_dir, head_dir, config.task == "token", base_dir, quantize, fp32_nodes,
-        reduce_range=config.int8_reduce_range,
-    )  # fmt: skip
+        cache_dir, head_dir, base_dir, quantize, fp32_nodes, reduce_range=config.int8_reduce_range
+    )
 
 
 def build_embedder_onnx(
     cache_dir: Path, base_dir: Path | None = None, quantize: bool = True
 ) -> Path:
     """The bare base with e5's pooling as one ONNX file under cache_dir."""
-    return _build(cache_dir, None, False, base_dir, quantize)
+    return _build(cache_dir, None, base_dir, quantize)
 
 
 def build_for_serving(
@@ -70,7 +69,6 @@ def build_for_serving(
 def _build(
     cache_dir: Path,
     head_dir: Path | None,
-    per_token: bool,
     base_dir: Path | None,
     quantize: bool,
     fp32_nodes: Sequence[str] = (),
@@ -78,10 +76,10 @@ def _build(
     reduce_range: bool = False,
 ) -> Path:
     """Write (and quantise) unless a file of the same digest is there. head_dir: None for the
-    embedder; per_token: one output row per token; fp32_nodes: MatMuls that int8 leaves alone;
+    embedder; fp32_nodes: MatMuls that int8 leaves alone;
     reduce_range: 7-bit weights (HeadConfig.int8_reduce_range)."""
     base = ensure_base_model(base_dir)
-    name, output = (head_dir.name, "logits") if head_dir else ("embedder", "embeddings")
+    name = head_dir.name if head_dir else "embedder"
     sources = [head_dir / WEIGHTS_FILE, head_dir / HEAD_FILE] if head_dir else []
     kind = "int8" if quantize else "fp32"
     target = cache_dir / f"{name}-{_digest([*sources, base / MARKER_FILE], quantize)}-{kind}.onnx"
@@ -93,7 +91,7 @@ def _build(
     staging = Path(tempfile.mkdtemp(prefix=f".{target.stem}-", dir=cache_dir))
     try:
         built = staging / "fp32.onnx"
-        onnx.save(encoder_graph(base, head_dir, output, per_token), built)
+        onnx.save(encoder_graph(base, head_dir), built)
         if quantize:
             with _quiet_quantiser():
                 quantize_dynamic(

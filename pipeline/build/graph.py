@@ -160,30 +160,61 @@ def _mean_pool(g: _Graph, hidden: str, mask: str) -> str:
     return g.op("Div", [total, g.op("Max", [count, floor], "pool/count_floor")], "pooled")
 
 
-def encoder_graph(
-    base_dir: Path, head_dir: Path | None, output: str, per_token: bool
-) -> onnx.ModelProto:
-    """input_ids, attention_mask (int64, batch × tokens) → a head's logits (per token or per
-    input) or, without a head, e5's L2-normalised mean-pooled embedding."""
+def outputs(task: str | None) -> tuple[str, ...]:
+    """The graph's outputs for a head's task (None: the bare embedder). A span head's logits
+    come in two parts, per token and per input, summed per target outside the graph (see
+    `pipeline.nlp.e5.stance.target_logits`): one pass then serves any number of targets."""
+    if task is None:
+        return ("embeddings",)
+    return ("token_logits", "sentence_logits") if task == "span" else ("logits",)
+
+
+def _span_classifiers(weights: dict[str, np.ndarray], hidden_size: int) -> None:
+    """The span classifier reads [target mean; sentence mean]: split in a per-token part (no
+    bias: it is averaged over the target's tokens) and a per-input part."""
+    weight, bias = weights["classifier.weight"], weights["classifier.bias"]
+    weights["target_classifier.weight"] = weight[:, :hidden_size]
+    weights["target_classifier.bias"] = np.zeros_like(bias)
+    weights["sentence_classifier.weight"] = weight[:, hidden_size:]
+    weights["sentence_classifier.bias"] = bias
+
+
+def encoder_graph(base_dir: Path, head_dir: Path | None) -> onnx.ModelProto:
+    """input_ids, attention_mask (int64, batch × tokens) → a head's logits (per token, or both
+    parts of a span head's) or, without a head, e5's L2-normalised mean-pooled embedding."""
     config = json.loads((base_dir / "config.json").read_text(encoding="utf-8"))
-    g = _Graph(merged_weights(base_dir, head_dir))
+    task = HeadConfig.read(head_dir).task if head_dir else None
+    weights = merged_weights(base_dir, head_dir)
+    if task == "span":
+        _span_classifiers(weights, config["hidden_size"])
+    g = _Graph(weights)
     mask = g.op("Cast", ["attention_mask"], "mask", to=TensorProto.FLOAT)
     additive_mask = _additive_mask(g, mask)
     hidden = _embeddings(g, config["layer_norm_eps"])
     for i in range(config["num_hidden_layers"]):
         hidden = _layer(g, hidden, i, additive_mask, config)
-    if head_dir is None:
+    names = outputs(task)
+    per_input, per_token = ["batch", None], ["batch", "tokens", None]
+    if task is None:
         pooled = _mean_pool(g, hidden, mask)
-        g.op("LpNormalization", [pooled], output, axis=-1, p=2)
+        g.op("LpNormalization", [pooled], names[0], axis=-1, p=2)
+        shapes = [per_input]
+    elif task == "token":
+        g.op("Identity", [g.linear(hidden, "classifier")], names[0])
+        shapes = [per_token]
     else:
-        features = hidden if per_token else _mean_pool(g, hidden, mask)
-        g.op("Identity", [g.linear(features, "classifier")], output)
+        g.op("Identity", [g.linear(hidden, "target_classifier")], names[0])
+        pooled = _mean_pool(g, hidden, mask)
+        g.op("Identity", [g.linear(pooled, "sentence_classifier")], names[1])
+        shapes = [per_token, per_input]
     tokens = ["batch", "tokens"]
     inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, tokens) for n in INPUTS]
-    shape = [*tokens, None] if per_token else ["batch", None]
-    outputs = [helper.make_tensor_value_info(output, TensorProto.FLOAT, shape)]
+    values = [
+        helper.make_tensor_value_info(n, TensorProto.FLOAT, shape)
+        for n, shape in zip(names, shapes, strict=True)
+    ]
     name = f"e5-small+{head_dir.name}" if head_dir else "e5-small-embedder"
-    graph = helper.make_graph(g.nodes, name, inputs, outputs, list(g.initializers.values()))
+    graph = helper.make_graph(g.nodes, name, inputs, values, list(g.initializers.values()))
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8  # readable by every ONNX Runtime since 1.11
     onnx.checker.check_model(model, full_check=False)

@@ -14,7 +14,7 @@ WEIGHTS_FILE = "weights.safetensors"
 class HeadConfig:
     """What a head predicts and how its adapters are shaped."""
 
-    task: str  # "token" (one label per token) or "sequence" (one label per input)
+    task: str  # "token" (one label per token) or "span" (one label per target in an input)
     labels: list[str]
     lora_r: int = 16
     lora_alpha: int = 32

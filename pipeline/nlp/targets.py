@@ -24,8 +24,8 @@ MIN_TOPIC_OVERLAP = 0.5  # share of a topic's content lemmas a sentence must con
 @dataclass(frozen=True, slots=True)
 class StanceQuery:
     """One stance judgement to make. An entity or span is judged in each evidence sentence
-    alone, its mentions there marked, and the judgements averaged: one sentence with one marked
-    mention is what the stance head learned from. A topic is judged on its sentences joined."""
+    alone, from its mentions there, and the judgements averaged: the stance head learned from
+    single sentences. A topic is judged on its sentences joined."""
 
     target: str
     target_type: str

@@ -1,6 +1,6 @@
 """One training loop for every e5 head, on the CPU or a GPU: length-bucketed batches, AdamW with
-warm-up, progress, resumable checkpoints. Token heads and sequence heads differ only in their
-labels' shape."""
+warm-up, progress, resumable checkpoints. Token heads label each token; span heads label each
+target, read from the token positions it pools."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from pipeline.build.head_config import HeadConfig
 from pipeline.nlp.e5.runner import pad_batch
-from pipeline.train.model import E5Classifier
+from pipeline.train.model import E5Classifier, Pools
 
 T = TypeVar("T")
 IGNORE = -100  # no loss: <s>, </s>, padding, and tokens of entities a corpus types otherwise
@@ -45,15 +45,17 @@ class TrainConfig:
 
 @dataclass(frozen=True, slots=True)
 class Feature:
-    """Model input with its target: one label per token (token heads) or one label.
+    """Model input with its labels: one per token (token heads), or one per pool (span heads:
+    the token positions each target is read from).
 
     open_tags: labels a token labelled 0 (O) may also have, because its corpus does not annotate
     them (an unannotated type is unknown there, not absent): the loss counts any of them as right.
     """
 
     input_ids: list[int]
-    labels: list[int] | int
+    labels: list[int]
     open_tags: tuple[int, ...] = ()
+    pools: tuple[tuple[int, ...], ...] = ()
 
 
 def read_sources(
@@ -92,20 +94,31 @@ def length_batches(
     return batches
 
 
-def collate(batch: Sequence[Feature], pad_id: int) -> tuple[torch.Tensor, ...]:
+def collate(
+    batch: Sequence[Feature], pad_id: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, Pools | None]:
+    """Padded ids, attention mask, labels, and for span heads the targets' pools."""
     ids, mask = (torch.from_numpy(a) for a in pad_batch([f.input_ids for f in batch], pad_id))
-    if isinstance(batch[0].labels, int):
-        return ids, mask, torch.tensor([f.labels for f in batch], dtype=torch.long)
+    if batch[0].pools:
+        targets = [(row, pool) for row, f in enumerate(batch) for pool in f.pools]
+        weights = torch.zeros(len(targets), ids.shape[1])
+        for k, (_, pool) in enumerate(targets):
+            weights[k, list(pool)] = 1.0 / len(pool)
+        rows = torch.tensor([row for row, _ in targets], dtype=torch.long)
+        labels = torch.tensor([label for f in batch for label in f.labels], dtype=torch.long)
+        return ids, mask, labels, (rows, weights)
     labels = torch.full(ids.shape, IGNORE, dtype=torch.long)
     for row, f in enumerate(batch):
         labels[row, : len(f.labels)] = torch.tensor(f.labels)
-    return ids, mask, labels
+    return ids, mask, labels, None
 
 
 def open_mask(batch: Sequence[Feature], n_labels: int) -> torch.Tensor:
-    """(rows, labels) bool: the open tags of each row's feature."""
-    mask = torch.zeros(len(batch), n_labels, dtype=torch.bool)
-    for row, f in enumerate(batch):
+    """(rows, labels) bool: the open tags of each row's feature (a span head's rows are its
+    targets)."""
+    rows = [f for f in batch for _ in f.pools] if batch[0].pools else batch
+    mask = torch.zeros(len(rows), n_labels, dtype=torch.bool)
+    for row, f in enumerate(rows):
         mask[row, list(f.open_tags)] = True
     return mask
 
@@ -138,7 +151,7 @@ def label_weights(items: Sequence[Feature], n_labels: int) -> torch.Tensor:
     full inverse-frequency weights that would make it say them everywhere."""
     counts = torch.zeros(n_labels)
     for item in items:
-        labels = torch.tensor(item.labels if isinstance(item.labels, list) else [item.labels])
+        labels = torch.tensor(item.labels)
         counts += torch.bincount(labels[labels != IGNORE], minlength=n_labels)
     return (counts.max() / counts.clamp(min=1)).sqrt()
 
@@ -192,9 +205,11 @@ def train_head(
     progress = tqdm(total=total, initial=step, unit="batch", desc=head.task, dynamic_ncols=True)
     while step < total:
         batch = schedule[step]
-        ids, mask, labels = (t.to(device) for t in collate([items[i] for i in batch], pad_id))
+        ids, mask, labels, pools = collate([items[i] for i in batch], pad_id)
+        ids, mask, labels = ids.to(device), mask.to(device), labels.to(device)
+        pools = pools and (pools[0].to(device), pools[1].to(device))
         hidden = pad_states([lower[i] for i in batch], ids.shape[1])
-        logits = model.upper(hidden, mask)
+        logits = model.upper(hidden, mask, pools)
         opened = open_mask([items[i] for i in batch], len(head.labels)).to(device)
         loss = partial_nll(logits, labels, opened, weights)
         loss.backward()
@@ -247,8 +262,8 @@ def frozen_states(
     with torch.inference_mode():
         batches = length_batches(unique, 4 * batch_tokens, random.Random(0))
         for batch in tqdm(batches, desc="frozen layers", unit="batch", dynamic_ncols=True):
-            ids, mask, _ = (t.to(device) for t in collate([unique[i] for i in batch], pad_id))
-            hidden = model.lower(ids, mask)
+            ids, mask, _, _ = collate([unique[i] for i in batch], pad_id)
+            hidden = model.lower(ids.to(device), mask.to(device))
             for row, i in enumerate(batch):
                 ids_i = unique[i].input_ids
                 computed[tuple(ids_i)] = hidden[row, : len(ids_i)].clone()

@@ -1,7 +1,7 @@
 """Training and evaluation of the e5 stance head (`pipeline train stance`, `pipeline eval stance`).
 
-Input: the target, then the sentence(s) that mention it with the mention marked; output:
-favor / against / neutral.
+Input: the sentence(s) that mention a target, read once for all targets in them, each target
+from its own tokens (a topic appended as a second segment); output: favor / against / neutral.
 Trained on Russian (RuSentNE) and English (NewsMTSC) news; Ukrainian comes by transfer.
 """
 
@@ -44,17 +44,27 @@ def train_stance(
         raise ValueError(f"{CHECK_ONLY} is an evaluation set: it is never trained on")
     tokenizer = load_serving_tokenizer()
     labels = list(STANCE_LABELS)
-    ids = encode_inputs(tokenizer, [e.as_input() for e in examples])
-    items = [Feature(i, labels.index(e.label)) for i, e in zip(ids, examples, strict=True)]
+    encoded, where = encode_inputs(tokenizer, [e.as_input() for e in examples])
+    targets: list[list[int]] = [[] for _ in encoded]
+    for (row, _), example in zip(where, examples, strict=True):
+        targets[row].append(labels.index(example.label))
+    items = [
+        Feature(e.input_ids, t, pools=tuple(e.pools)) for e, t in zip(encoded, targets, strict=True)
+    ]
     counts = Counter(e.label for e in examples)
     return train_head(
-        HeadConfig("sequence", labels, first_adapted_layer=config.first_layer),
+        HeadConfig("span", labels, first_adapted_layer=config.first_layer),
         items,
         config,
         out,
         pad_id=tokenizer.pad_token_id,
         resume=resume,
-        run_info={"sources": config.sources, "examples": len(examples), "labels": counts},
+        run_info={
+            "sources": config.sources,
+            "examples": len(examples),
+            "inputs": len(items),
+            "labels": counts,
+        },
     )
 
 

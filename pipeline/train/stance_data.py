@@ -37,7 +37,7 @@ class StanceExample:
     span: tuple[int, int] | None  # the target's mention in text (end exclusive) when known
 
     def as_input(self) -> StanceInput:
-        """What the stance head reads: the mention marked when the data locates it."""
+        """What the stance head reads: the target located in the text when the data knows where."""
         return StanceInput(self.target, self.text, (self.span,) if self.span else ())
 
 

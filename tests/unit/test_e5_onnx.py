@@ -22,7 +22,7 @@ from safetensors.torch import load_file, save_file
 
 from pipeline.build import export
 from pipeline.build.export import build_onnx
-from pipeline.build.graph import ffn_output_matmul
+from pipeline.build.graph import ffn_output_matmul, outputs
 from pipeline.build.head_config import WEIGHTS_FILE
 from pipeline.nlp.e5 import sessions
 from pipeline.nlp.e5.ner import E5EntityRecognizer, windows
@@ -72,10 +72,10 @@ def test_build_is_cached_and_rebuilt_when_the_head_changes(
     e5_ner_head: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The cache logic alone, with a stand-in graph: the tests below build for real."""
-    exported: list[tuple[str, bool]] = []
+    exported: list[Path] = []
 
-    def graph(base: Path, head: Path, output: str, per_token: bool) -> onnx.ModelProto:
-        exported.append((output, per_token))
+    def graph(base: Path, head: Path) -> onnx.ModelProto:
+        exported.append(head)
         return empty_graph()
 
     monkeypatch.setattr(export, "encoder_graph", graph)
@@ -83,7 +83,7 @@ def test_build_is_cached_and_rebuilt_when_the_head_changes(
     cache = tmp_path / "cache"
     built = build_onnx(head, cache, quantize=False)
     assert build_onnx(head, cache, quantize=False) == built
-    assert exported == [("logits", True)]
+    assert exported == [head]
     state = load_file(head / WEIGHTS_FILE)
     state["classifier.bias"] += 1.0
     save_file(state, head / WEIGHTS_FILE)
@@ -110,17 +110,13 @@ def test_building_an_export_prunes_the_stale_ones(
     assert built.stat().st_mtime > month_ago + 86_400
 
 
-@pytest.mark.parametrize("head_fixture", ["e5_ner_head", "e5_stance_head"])
-def test_fp32_graph_matches_torch(
-    head_fixture: str,
-    cache: Path,
-    seed_batch: Batch,
-    request: pytest.FixtureRequest,
-) -> None:
-    head = request.getfixturevalue(head_fixture)
-    expected = torch_logits(head, seed_batch)
-    logits = OnnxModel(build_onnx(head, cache, quantize=False))(*seed_batch)
-    assert logits.shape == expected.shape  # [B, T, L] for NER, [B, L] for stance
+def test_fp32_graph_matches_torch(e5_ner_head: Path, cache: Path, seed_batch: Batch) -> None:
+    """(The stance head's graph: test_e5_stance, through its pooling of targets.)"""
+    expected = torch_logits(e5_ner_head, seed_batch)
+    logits = OnnxModel(build_onnx(e5_ner_head, cache, quantize=False), outputs("token"))(
+        *seed_batch
+    )
+    assert logits.shape == expected.shape  # [B, T, L]
     assert np.abs(logits - expected).max() < 1e-3
 
 
@@ -129,7 +125,7 @@ def test_int8_tags_agree_with_torch(e5_ner_head: Path, cache: Path, seed_batch: 
     assert int8.stat().st_size < build_onnx(e5_ner_head, cache, quantize=False).stat().st_size / 3
     tokens = seed_batch[1].astype(bool)
     expected = torch_logits(e5_ner_head, seed_batch).argmax(-1)[tokens]
-    tags = OnnxModel(int8, threads=2)(*seed_batch).argmax(-1)[tokens]
+    tags = OnnxModel(int8, outputs("token"), threads=2)(*seed_batch).argmax(-1)[tokens]
     assert (tags == expected).mean() >= 0.9
 
 

@@ -40,7 +40,7 @@ def test_a_topic_matcher_sees_each_sentence_alone() -> None:
     assert query.premise == "Peace talks failed."
 
 
-def test_an_entity_is_judged_in_each_sentence_with_its_mentions_there_marked() -> None:
+def test_an_entity_is_judged_in_each_sentence_with_its_mentions_there_located() -> None:
     title, body = "Tokayev in Kyiv", "Kyiv is calm. Rain fell. Tokayev met Zelensky in Kyiv."
     doc = Document(title, body, "en")
     spans = [Span("title", 11, 15), Span("body", 0, 4), Span("body", 49, 53)]
@@ -52,7 +52,7 @@ def test_an_entity_is_judged_in_each_sentence_with_its_mentions_there_marked() -
     assert query.premise == "Tokayev in Kyiv Kyiv is calm. Tokayev met Zelensky in Kyiv."
 
 
-def test_a_topic_is_judged_on_its_sentences_joined_with_nothing_marked() -> None:
+def test_a_topic_is_judged_on_its_sentences_joined_with_no_mention() -> None:
     doc = Document("", "Peace talks failed. Peace talks resume.", "en")
     (query,) = stance_queries(doc, [], ["peace talks"])
     (single,) = query.inputs

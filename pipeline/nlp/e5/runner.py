@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -72,8 +73,13 @@ class HeadRunner:
         self.tokenizer = load_serving_tokenizer(base_dir)
         self.batch_size = batch_size
 
-    def probabilities(self, inputs: Sequence[list[int]]) -> Iterator[tuple[list[int], np.ndarray]]:
-        """(indices into inputs, their class probabilities) per length batch."""
+    def outputs(self, inputs: Sequence[list[int]]) -> Iterator[tuple[list[int], Any]]:
+        """(indices into inputs, what the model returns for them) per length batch."""
         for rows in length_batches(inputs, self.batch_size):
             ids, mask = pad_batch([inputs[i] for i in rows], self.tokenizer.pad_token_id)
-            yield rows, softmax(self.model(ids, mask) / self.temperature)
+            yield rows, self.model(ids, mask)
+
+    def probabilities(self, inputs: Sequence[list[int]]) -> Iterator[tuple[list[int], np.ndarray]]:
+        """(indices into inputs, their class probabilities) per length batch."""
+        for rows, logits in self.outputs(inputs):
+            yield rows, softmax(logits / self.temperature)

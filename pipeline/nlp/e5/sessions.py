@@ -9,28 +9,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import onnxruntime as ort
 
 from pipeline.build.export import build_embedder_onnx, build_for_serving, build_onnx, onnx_cache_dir
+from pipeline.build.graph import outputs
+from pipeline.build.head_config import HeadConfig
 
 BACKENDS = ("onnx-int8", "onnx-fp32")
 
 
 class Model(Protocol):
-    """What serving calls: token ids and attention mask in, logits or embeddings out."""
+    """What serving calls: token ids and attention mask in, logits or embeddings out (a
+    tuple of arrays where the graph has several outputs: a span head's two parts)."""
 
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray: ...
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> Any: ...
 
 
 class OnnxModel:
     """An exported model in an ONNX Runtime CPU session."""
 
-    def __init__(self, path: Path, threads: int = 0, output: str = "logits") -> None:
-        """threads: intra-op threads; 0 lets ONNX Runtime use every physical core."""
-        self.output = output
+    def __init__(self, path: Path, outputs: Sequence[str], threads: int = 0) -> None:
+        """outputs: the graph's outputs to return (`pipeline.build.graph.outputs`);
+        threads: intra-op threads; 0 lets ONNX Runtime use every physical core."""
+        self.outputs = list(outputs)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if threads > 0:
@@ -44,10 +48,10 @@ class OnnxModel:
         options.add_session_config_entry("session.use_env_allocators", "1")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> Any:
         feeds = {"input_ids": input_ids, "attention_mask": attention_mask}
-        (result,) = self.session.run([self.output], feeds)
-        return result
+        result = self.session.run(self.outputs, feeds)
+        return result[0] if len(result) == 1 else tuple(result)
 
 
 @cache
@@ -65,7 +69,7 @@ def load_classifier(
     """The head for inference on the chosen backend."""
     _check(backend)
     path = build_onnx(head_dir, onnx_cache_dir(base_dir), base_dir, backend == "onnx-int8")
-    return OnnxModel(path, threads)
+    return OnnxModel(path, outputs(HeadConfig.read(head_dir).task), threads)
 
 
 def load_embedder(
@@ -74,7 +78,7 @@ def load_embedder(
     """e5's sentence embedder on the chosen backend."""
     _check(backend)
     path = build_embedder_onnx(onnx_cache_dir(base_dir), base_dir, backend == "onnx-int8")
-    return OnnxModel(path, threads, output="embeddings")
+    return OnnxModel(path, outputs(None), threads)
 
 
 def prepare(

@@ -1,56 +1,105 @@
-"""Stance with our e5 head: a target marked in its evidence → favor / against / neutral."""
+"""Stance with our e5 head: favor / against / neutral toward each target, many targets per
+forward pass.
+
+The head reads a sentence once and judges every entity mentioned in it from the states of the
+mention's own tokens (averaged, beside the sentence's mean): one pass serves all targets of a
+sentence, and each mention is judged where it stands, not by its string. A topic, which has no
+mention, is appended to its evidence as a second segment (`<s> text </s></s> topic </s>`) and
+judged from the topic's tokens, which read the evidence through attention.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.nlp.e5.runner import HeadRunner
+from pipeline.nlp.e5.runner import HeadRunner, softmax
 from pipeline.nlp.e5.tokens import E5Tokenizer
 from pipeline.nlp.types import StanceInput
 
-MAX_TOKENS = 256  # target + evidence sentences; longer evidence is cut at the end
-# Around each mention of the target in the evidence, so that the head judges that entity and
-# not its neighbours, nor another mention of the same string. Each is one token of e5's
-# vocabulary (wiki link brackets), rare in news text.
-OPEN, CLOSE = "[[", "]]"
+MAX_TOKENS = 256  # evidence (+ topic); longer evidence is cut at the end
+MAX_TOPIC_TOKENS = 64  # a topic is a phrase; a longer one is cut
 
 
-def marked(text: str, mentions: Sequence[tuple[int, int]]) -> str:
-    """The text with `[[ mention ]]` around each mention (overlapping ones: the first kept)."""
-    parts, at = [], 0
-    for start, end in sorted(mentions):
-        if start < at or not 0 <= start < end <= len(text):
-            continue
-        parts += [text[at:start], f"{OPEN} ", text[start:end], f" {CLOSE}"]
-        at = end
-    return "".join([*parts, text[at:]])
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """One model input and, per target judged on it, the token positions that stand for it."""
+
+    input_ids: list[int]
+    pools: list[tuple[int, ...]]
 
 
-def encode_inputs(tokenizer: E5Tokenizer, inputs: Sequence[StanceInput]) -> list[list[int]]:
-    """`<s> target </s></s> marked text </s>` ids, the text truncated to fit MAX_TOKENS."""
-    if not inputs:
-        return []
-    encoded = tokenizer(
-        [i.target for i in inputs],
-        [marked(i.text, i.mentions) for i in inputs],
-        truncation="only_second",
-        max_length=MAX_TOKENS,
-        return_attention_mask=False,
+def _target_positions(
+    offsets: Sequence[tuple[int, int]], mentions: Sequence[tuple[int, int]]
+) -> tuple[int, ...]:
+    """Positions (after `<s>`) of the tokens that cover a mention's characters; every text
+    token when the mentions were cut off or cover none."""
+    inside = tuple(
+        1 + i
+        for i, (start, end) in enumerate(offsets)
+        if end > start and any(start < m_end and m_start < end for m_start, m_end in mentions)
     )
-    return encoded["input_ids"]
+    return inside or tuple(range(1, 1 + len(offsets)))
+
+
+def encode_inputs(
+    tokenizer: E5Tokenizer, inputs: Sequence[StanceInput]
+) -> tuple[list[Encoded], list[tuple[int, int]]]:
+    """The model inputs, inputs that share an evidence text and are mentioned in it sharing
+    one (a pool each), and where each input went: (index into the Encoded list, its pool)."""
+    if not inputs:
+        return [], []
+    texts = tokenizer(
+        [i.text for i in inputs], add_special_tokens=False, return_offsets_mapping=True
+    )
+    topics = tokenizer([i.target for i in inputs], add_special_tokens=False)["input_ids"]
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    rows: dict[tuple[int, ...], int] = {}
+    encoded: list[Encoded] = []
+    where = []
+    for k, item in enumerate(inputs):
+        text_ids, offsets = texts["input_ids"][k], texts["offset_mapping"][k]
+        if item.mentions:
+            kept = min(len(text_ids), MAX_TOKENS - 2)
+            ids = [cls, *text_ids[:kept], sep]
+            pool = _target_positions(offsets[:kept], item.mentions)
+        else:
+            topic = topics[k][:MAX_TOPIC_TOKENS]
+            kept = min(len(text_ids), MAX_TOKENS - 4 - len(topic))
+            ids = [cls, *text_ids[:kept], sep, sep, *topic, sep]
+            pool = tuple(range(kept + 3, kept + 3 + len(topic))) or (0,)
+        row = rows.setdefault(tuple(ids), len(encoded))
+        if row == len(encoded):
+            encoded.append(Encoded(ids, []))
+        where.append((row, len(encoded[row].pools)))
+        encoded[row].pools.append(pool)
+    return encoded, where
+
+
+def target_logits(
+    token_logits: np.ndarray, sentence_logits: np.ndarray, pools: Sequence[tuple[int, ...]]
+) -> np.ndarray:
+    """One row's logits per target: the classifier is linear in [mean of the target's token
+    states; mean of all states], so its logits are the mean of the per-token part over the
+    target's tokens plus the sentence part."""
+    return np.stack([token_logits[list(pool)].mean(0) + sentence_logits for pool in pools])
 
 
 class E5Stance(HeadRunner):
-    """The StanceClassifier backed by a trained e5 sequence head (see `pipeline train stance`)."""
+    """The StanceClassifier backed by a trained e5 span head (see `pipeline train stance`)."""
 
     task = "stance"
 
     def distributions(self, inputs: Sequence[StanceInput]) -> np.ndarray:
         """(inputs, labels) calibrated probabilities, in the order of inputs."""
-        encoded = encode_inputs(self.tokenizer, inputs)
-        result = np.zeros((len(encoded), len(self.labels)), dtype=np.float32)
-        for rows, probs in self.probabilities(encoded):
-            result[rows] = probs
+        encoded, where = encode_inputs(self.tokenizer, inputs)
+        logits: list[np.ndarray] = [np.empty(0)] * len(encoded)
+        for rows, (per_token, per_row) in self.outputs([e.input_ids for e in encoded]):
+            for at, row in enumerate(rows):
+                logits[row] = target_logits(per_token[at], per_row[at], encoded[row].pools)
+        result = np.zeros((len(inputs), len(self.labels)), dtype=np.float32)
+        for k, (row, pool) in enumerate(where):
+            result[k] = softmax(logits[row][pool] / self.temperature)
         return result

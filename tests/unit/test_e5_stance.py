@@ -1,5 +1,5 @@
-"""The e5 stance head: targets pooled from one pass per text, a short real training run,
-inference against torch, scores."""
+"""The e5 stance head: targets marked and pooled from one pass per text, a short real training
+run, inference against torch, scores."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import torch
 
 from pipeline.build.head_config import HeadConfig
 from pipeline.nlp.e5.runner import softmax
-from pipeline.nlp.e5.stance import MAX_TOKENS, E5Stance, encode_inputs
+from pipeline.nlp.e5.stance import MAX_TOKENS, E5Stance, encode_inputs, marked
 from pipeline.nlp.e5.tokens import load_serving_tokenizer
 from pipeline.nlp.types import StanceInput
 from pipeline.train.loop import Feature, collate
@@ -36,13 +36,25 @@ def _tokens(ids: list[int], positions: tuple[int, ...]) -> str:
     return load_tokenizer().decode([ids[i] for i in positions]).strip()
 
 
-def test_entities_of_one_text_share_an_input_and_each_pools_its_own_mentions() -> None:
+def test_entities_of_one_text_share_an_input_each_pooled_from_its_marked_mentions() -> None:
     encoded, where = encode_inputs(load_serving_tokenizer(), INPUTS)
     assert len(encoded) == 3 and where[:2] == [(0, 0), (0, 1)] and where[2][0] == 1
     sentence = encoded[0]
-    assert load_tokenizer().decode(sentence.input_ids) == f"<s> {TEXT}</s>"
-    assert _tokens(sentence.input_ids, sentence.pools[0]) == "Токаєва Токаєв"
-    assert _tokens(sentence.input_ids, sentence.pools[1]) == "Путін"
+    assert load_tokenizer().decode(sentence.input_ids) == (
+        "<s> [[ Путін ]] зустрів [[ Токаєва ]], а [[ Токаєв ]] промовчав.</s>"
+    )
+    assert _tokens(sentence.input_ids, sentence.pools[0]) == "[[ Токаєва ]] [[ Токаєв ]]"
+    assert _tokens(sentence.input_ids, sentence.pools[1]) == "[[ Путін ]]"
+
+
+def test_marks_go_around_each_mention_and_skip_what_cannot_be_one() -> None:
+    text = "Kyiv and Lviv, and Kyiv again."
+    assert marked(text, [(19, 23), (0, 4)]) == (
+        "[[ Kyiv ]] and Lviv, and [[ Kyiv ]] again.",
+        {(0, 4): (0, 10), (19, 23): (25, 35)},
+    )
+    assert marked(text, [(0, 4), (2, 8)])[0] == "[[ Kyiv ]] and Lviv, and Kyiv again."  # overlap
+    assert marked(text, [(25, 99), (3, 3)]) == (text, {})  # outside the text, empty
 
 
 def test_a_topic_follows_its_evidence_as_a_second_segment_and_long_text_is_cut() -> None:
@@ -58,9 +70,8 @@ def test_a_topic_follows_its_evidence_as_a_second_segment_and_long_text_is_cut()
 
 def test_a_mention_cut_off_with_its_text_leaves_the_whole_text_as_the_target() -> None:
     text = "слово " * 400 + "Київ"
-    encoded, _ = encode_inputs(
-        load_serving_tokenizer(), [StanceInput("Київ", text, ((2400, 2404),))]
-    )
+    inputs = [StanceInput("Київ", text, ((2400, 2404),))]
+    encoded, _ = encode_inputs(load_serving_tokenizer(), inputs)
     assert encoded[0].pools[0] == tuple(range(1, MAX_TOKENS - 1))
 
 

@@ -21,6 +21,9 @@ from pipeline.nlp.types import StanceInput
 
 MAX_TOKENS = 256  # evidence (+ topic); longer evidence is cut at the end
 MAX_TOPIC_TOKENS = 64  # a topic is a phrase; a longer one is cut
+# Around every target's mentions in a text, so that the encoder sees where each entity it is
+# asked about stands. Each is one token of e5's vocabulary (wiki link brackets), rare in news.
+OPEN, CLOSE = "[[", "]]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,15 +34,31 @@ class Encoded:
     pools: list[tuple[int, ...]]
 
 
+def marked(
+    text: str, mentions: Sequence[tuple[int, int]]
+) -> tuple[str, dict[tuple[int, int], tuple[int, int]]]:
+    """The text with `[[ mention ]]` around each mention (overlapping ones: the first kept),
+    and where each mention went, its marks included."""
+    parts, at, shift, moved = [], 0, 0, {}
+    for start, end in sorted(set(mentions)):
+        if start < at or not 0 <= start < end <= len(text):
+            continue
+        parts += [text[at:start], f"{OPEN} ", text[start:end], f" {CLOSE}"]
+        moved[(start, end)] = (start + shift, end + shift + len(OPEN) + len(CLOSE) + 2)
+        shift += len(OPEN) + len(CLOSE) + 2
+        at = end
+    return "".join([*parts, text[at:]]), moved
+
+
 def _target_positions(
-    offsets: Sequence[tuple[int, int]], mentions: Sequence[tuple[int, int]]
+    offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]]
 ) -> tuple[int, ...]:
-    """Positions (after `<s>`) of the tokens that cover a mention's characters; every text
-    token when the mentions were cut off or cover none."""
+    """Positions (after `<s>`) of the tokens that cover a span's characters; every text token
+    when the spans were cut off or cover none."""
     inside = tuple(
         1 + i
         for i, (start, end) in enumerate(offsets)
-        if end > start and any(start < m_end and m_start < end for m_start, m_end in mentions)
+        if end > start and any(start < s_end and s_start < end for s_start, s_end in spans)
     )
     return inside or tuple(range(1, 1 + len(offsets)))
 
@@ -48,11 +67,18 @@ def encode_inputs(
     tokenizer: E5Tokenizer, inputs: Sequence[StanceInput]
 ) -> tuple[list[Encoded], list[tuple[int, int]]]:
     """The model inputs, inputs that share an evidence text and are mentioned in it sharing
-    one (a pool each), and where each input went: (index into the Encoded list, its pool)."""
+    one (a pool each: its marked mentions), and where each input went: (index into the
+    Encoded list, its pool)."""
     if not inputs:
         return [], []
+    mentioned: dict[str, set[tuple[int, int]]] = {}
+    for item in inputs:
+        mentioned.setdefault(item.text, set()).update(item.mentions)
+    readings = {text: marked(text, list(spans)) for text, spans in mentioned.items()}
     texts = tokenizer(
-        [i.text for i in inputs], add_special_tokens=False, return_offsets_mapping=True
+        [readings[i.text][0] if i.mentions else i.text for i in inputs],
+        add_special_tokens=False,
+        return_offsets_mapping=True,
     )
     topics = tokenizer([i.target for i in inputs], add_special_tokens=False)["input_ids"]
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
@@ -64,7 +90,10 @@ def encode_inputs(
         if item.mentions:
             kept = min(len(text_ids), MAX_TOKENS - 2)
             ids = [cls, *text_ids[:kept], sep]
-            pool = _target_positions(offsets[:kept], item.mentions)
+            moved = readings[item.text][1]
+            pool = _target_positions(
+                offsets[:kept], [moved[m] for m in item.mentions if m in moved]
+            )
         else:
             topic = topics[k][:MAX_TOPIC_TOKENS]
             kept = min(len(text_ids), MAX_TOKENS - 4 - len(topic))

@@ -1,11 +1,12 @@
 """Stance with our e5 head: favor / against / neutral toward each target, many targets per
 forward pass.
 
-The head reads a sentence once and judges every entity mentioned in it from the states of the
-mention's own tokens (averaged, beside the sentence's mean): one pass serves all targets of a
-sentence, and each mention is judged where it stands, not by its string. A topic, which has no
-mention, is appended to its evidence as a second segment (`<s> text </s></s> topic </s>`) and
-judged from the topic's tokens, which read the evidence through attention.
+The head reads a sentence once, every target's mentions in it marked, and judges each entity
+from the states of its own marked mentions (averaged, beside the sentence's mean): one pass
+serves all targets of a sentence, and each mention is judged where it stands, not by its
+string. A topic, which has no mention, is appended to its evidence as a second segment
+(`<s> text </s></s> topic </s>`) and judged from the topic's tokens, which read the evidence
+through attention.
 """
 
 from __future__ import annotations
@@ -68,34 +69,41 @@ def encode_inputs(
 ) -> tuple[list[Encoded], list[tuple[int, int]]]:
     """The model inputs, inputs that share an evidence text and are mentioned in it sharing
     one (a pool each: its marked mentions), and where each input went: (index into the
-    Encoded list, its pool)."""
+    Encoded list, its pool). Each text is tokenised once."""
     if not inputs:
         return [], []
     mentioned: dict[str, set[tuple[int, int]]] = {}
     for item in inputs:
-        mentioned.setdefault(item.text, set()).update(item.mentions)
+        if item.mentions:
+            mentioned.setdefault(item.text, set()).update(item.mentions)
     readings = {text: marked(text, list(spans)) for text, spans in mentioned.items()}
-    texts = tokenizer(
-        [readings[i.text][0] if i.mentions else i.text for i in inputs],
-        add_special_tokens=False,
-        return_offsets_mapping=True,
-    )
-    topics = tokenizer([i.target for i in inputs], add_special_tokens=False)["input_ids"]
+    plain = {i.text for i in inputs if not i.mentions}
+    read = [readings[t][0] for t in readings] + list(plain)
+    topics = list({i.target for i in inputs if not i.mentions})
+    tokens = tokenizer(read, add_special_tokens=False, return_offsets_mapping=True)
+    pieces = {
+        text: (ids, offsets)
+        for text, ids, offsets in zip(
+            read, tokens["input_ids"], tokens["offset_mapping"], strict=True
+        )
+    }
+    topic_ids = tokenizer(topics, add_special_tokens=False)["input_ids"] if topics else []
+    topic_pieces = dict(zip(topics, topic_ids, strict=True))
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
     rows: dict[tuple[int, ...], int] = {}
     encoded: list[Encoded] = []
     where = []
-    for k, item in enumerate(inputs):
-        text_ids, offsets = texts["input_ids"][k], texts["offset_mapping"][k]
+    for item in inputs:
         if item.mentions:
+            text, moved = readings[item.text]
+            text_ids, offsets = pieces[text]
             kept = min(len(text_ids), MAX_TOKENS - 2)
             ids = [cls, *text_ids[:kept], sep]
-            moved = readings[item.text][1]
-            pool = _target_positions(
-                offsets[:kept], [moved[m] for m in item.mentions if m in moved]
-            )
+            spans = [moved[m] for m in item.mentions if m in moved]
+            pool = _target_positions(offsets[:kept], spans)
         else:
-            topic = topics[k][:MAX_TOPIC_TOKENS]
+            text_ids = pieces[item.text][0]
+            topic = topic_pieces[item.target][:MAX_TOPIC_TOKENS]
             kept = min(len(text_ids), MAX_TOKENS - 4 - len(topic))
             ids = [cls, *text_ids[:kept], sep, sep, *topic, sep]
             pool = tuple(range(kept + 3, kept + 3 + len(topic))) or (0,)

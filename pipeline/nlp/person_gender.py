@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import cache
 
-from pipeline.nlp.canonical import name_key
+from pipeline.nlp.canonical import canonical, name_key
 from pipeline.nlp.morph import MORPH_LANGUAGES, NAME_TAGS, analyzer, guesser
 
 _NEXT_WORD = re.compile(r"([\s,»\"”)]*)(\w+)")
@@ -125,6 +125,17 @@ def person_genders(
         shared = sum((by_word[part] for part in set(key.split())), Counter())
         genders.append(_decided(by_name[key]) or _decided(shared))
     return genders
+
+
+def canonical_forms(mentions: Sequence[tuple[str, str, int, int]], language: str) -> list[str]:
+    """Each mention's canonical form (mentions as `person_genders` takes them), a person's name
+    read in the gender the article gives it: what the tagger writes and identity evaluation
+    scores."""
+    genders = person_genders(mentions, language)
+    return [
+        canonical(text[start:end], language, label, gender)
+        for (label, text, start, end), gender in zip(mentions, genders, strict=True)
+    ]
 
 
 def _decided(votes: Counter[str]) -> str | None:

@@ -8,7 +8,7 @@ from itertools import islice
 
 from pipeline.nlp import canonical
 from pipeline.nlp.identity import Resolver
-from pipeline.nlp.person_gender import person_genders
+from pipeline.nlp.person_gender import canonical_forms
 from pipeline.nlp.spans import consistent_labels
 from pipeline.nlp.targets import LemmaOverlap, TopicMatcher, judged, stance_queries
 from pipeline.nlp.types import (
@@ -112,7 +112,7 @@ def to_entities(doc: Document, mentions: Sequence[tuple[str, EntitySpan]]) -> li
         [s.score for _, s in mentions],
         [canonical.name_key(surface, doc.language) for surface in surfaces],
     )
-    genders = person_genders(
+    forms = canonical_forms(
         [
             (label, doc.text(f), s.start, s.end)
             for (f, s), label in zip(mentions, labels, strict=True)
@@ -120,12 +120,6 @@ def to_entities(doc: Document, mentions: Sequence[tuple[str, EntitySpan]]) -> li
         doc.language,
     )
     return [
-        Entity(
-            Span(f, s.start, s.end),
-            surface,
-            label,
-            s.score,
-            canonical.canonical(surface, doc.language, label, gender),
-        )
-        for (f, s), surface, label, gender in zip(mentions, surfaces, labels, genders, strict=True)
+        Entity(Span(f, s.start, s.end), surface, label, s.score, form)
+        for (f, s), surface, label, form in zip(mentions, surfaces, labels, forms, strict=True)
     ]

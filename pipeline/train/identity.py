@@ -18,7 +18,7 @@ from pipeline.nlp.canonical import canonical
 from pipeline.nlp.identity import AliasTable, Mention, Resolver, label_of, load_resolver
 from pipeline.nlp.identity.keys import match_key, slug
 from pipeline.nlp.identity.persons import person_name
-from pipeline.nlp.person_gender import person_genders
+from pipeline.nlp.person_gender import canonical_forms
 from pipeline.train.ner_data import (
     HELD_OUT_TOPIC,
     SLAVICNER_TOPICS,
@@ -176,13 +176,9 @@ def evaluate_identity(documents: Sequence[GoldDocument], resolver: Resolver) -> 
     (the reference) against the corpus's cross-lingual ids; overall and per language."""
     rows = []  # (lang, canonical right, our id, lemma id, gold id)
     for doc in documents:
-        genders = person_genders(
+        forms = canonical_forms(
             [(m.label, doc.text, m.start, m.end) for m in doc.mentions], doc.lang
         )
-        forms = [
-            canonical(m.surface, doc.lang, m.label, gender)
-            for m, gender in zip(doc.mentions, genders, strict=True)
-        ]
         ids = resolver.resolve(
             [Mention(m.label, f) for m, f in zip(doc.mentions, forms, strict=True)], doc.lang
         )

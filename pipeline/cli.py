@@ -165,6 +165,15 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_label(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.train.teacher import DEFAULT_SOURCES, write_teacher_labels
+
+    sources = args.sources or DEFAULT_SOURCES
+    count = write_teacher_labels(args.head, args.data, args.out, sources, args.backend)
+    err.print(f"{count} judgements saved to {args.out} (train on them: --sources teacher:FILE)")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     import orjson
 
@@ -293,6 +302,21 @@ def parser() -> argparse.ArgumentParser:
         help="stance: then fit the head's temperature on the calibration sets, into head.json",
     )  # fmt: skip
     evaluate.set_defaults(run=cmd_eval)
+
+    label = sub.add_parser(
+        "label", help="a trained stance head's judgements of unlabelled names: soft labels"
+    )
+    label.add_argument("task", choices=["stance"])
+    label.add_argument("--head", type=Path, required=True, help="the teacher head folder")
+    label.add_argument("--data", type=Path, required=True, help="the labelled data folder")
+    label.add_argument("--out", type=Path, required=True, help="a JSON lines file")
+    label.add_argument(
+        "--sources", nargs="+", metavar="SOURCE",
+        help="NER corpora whose names are judged, name:split[:sentences] (default: SlavicNER, "
+        "3,500 ner-uk and 2,000 CoNLL-2003 sentences, factRuEval dev)",
+    )  # fmt: skip
+    label.add_argument("--backend", choices=E5_BACKENDS, default="onnx-int8")
+    label.set_defaults(run=cmd_label)
 
     bench = sub.add_parser("bench", help="benchmarks (ratios against a same-run baseline)")
     bench.add_argument(

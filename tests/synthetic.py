@@ -49,4 +49,7 @@ STANCE_EXAMPLES = [
     StanceExample("Critics praised the talks.", "the talks", "favor", "en", "synthetic", None),
     StanceExample("Путин осудил Байдена.", "Байдена", "against", "ru", "synthetic", (12, 19)),
     StanceExample("Путин осудил Байдена.", "Путин", "neutral", "ru", "synthetic", (0, 5)),
+    StanceExample(  # a teacher's judgement, as `teacher:FILE` reads it
+        "Зеленський похвалив Туск.", "Туск", "favor", "uk", "teacher", (20, 24), (0.7, 0.1, 0.2)
+    ),
 ]

@@ -50,12 +50,15 @@ class Feature:
 
     open_tags: labels a token labelled 0 (O) may also have, because its corpus does not annotate
     them (an unannotated type is unknown there, not absent): the loss counts any of them as right.
+    soft: span heads, per pool, the distribution the loss aims at: its label one-hot, or a
+    teacher head's judgement where the text is unlabelled (labels then hold its argmax).
     """
 
     input_ids: list[int]
     labels: list[int]
     open_tags: tuple[int, ...] = ()
     pools: tuple[tuple[int, ...], ...] = ()
+    soft: tuple[tuple[float, ...], ...] = ()
 
 
 def read_sources(
@@ -97,7 +100,8 @@ def length_batches(
 def collate(
     batch: Sequence[Feature], pad_id: int
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, Pools | None]:
-    """Padded ids, attention mask, labels, and for span heads the targets' pools."""
+    """Padded ids, attention mask, labels (span heads: a distribution per target), and for
+    span heads the targets' pools."""
     ids, mask = (torch.from_numpy(a) for a in pad_batch([f.input_ids for f in batch], pad_id))
     if batch[0].pools:
         targets = [(row, pool) for row, f in enumerate(batch) for pool in f.pools]
@@ -105,8 +109,8 @@ def collate(
         for k, (_, pool) in enumerate(targets):
             weights[k, list(pool)] = 1.0 / len(pool)
         rows = torch.tensor([row for row, _ in targets], dtype=torch.long)
-        labels = torch.tensor([label for f in batch for label in f.labels], dtype=torch.long)
-        return ids, mask, labels, (rows, weights)
+        aims = torch.tensor([d for f in batch for d in f.soft], dtype=torch.float32)
+        return ids, mask, aims, (rows, weights)
     labels = torch.full(ids.shape, IGNORE, dtype=torch.long)
     for row, f in enumerate(batch):
         labels[row, : len(f.labels)] = torch.tensor(f.labels)
@@ -114,11 +118,9 @@ def collate(
 
 
 def open_mask(batch: Sequence[Feature], n_labels: int) -> torch.Tensor:
-    """(rows, labels) bool: the open tags of each row's feature (a span head's rows are its
-    targets)."""
-    rows = [f for f in batch for _ in f.pools] if batch[0].pools else batch
-    mask = torch.zeros(len(rows), n_labels, dtype=torch.bool)
-    for row, f in enumerate(rows):
+    """(rows, labels) bool: the open tags of each row's feature."""
+    mask = torch.zeros(len(batch), n_labels, dtype=torch.bool)
+    for row, f in enumerate(batch):
         mask[row, list(f.open_tags)] = True
     return mask
 
@@ -132,16 +134,27 @@ def partial_nll(
     """Cross-entropy where an O token (label 0) of a row with open tags is right as any of them:
     −log of the probability of the allowed set. Without open tags it is plain cross-entropy.
 
-    logits (rows, [tokens,] labels); labels (rows[, tokens]) with IGNORE; open_tags (rows, labels).
+    logits (rows, tokens, labels); labels (rows, tokens) with IGNORE; open_tags (rows, labels).
     """
-    if labels.dim() == 1:
-        logits, labels = logits[:, None], labels[:, None]
     valid = labels != IGNORE
     target = labels.clamp(min=0)
     allowed = nn.functional.one_hot(target, logits.size(-1)).bool()
     allowed |= (target == 0)[..., None] & open_tags[:, None, :]
     loss = logits.logsumexp(-1) - logits.masked_fill(~allowed, float("-inf")).logsumexp(-1)
     weight = valid.float() if weights is None else weights[target] * valid
+    return (loss * weight).sum() / weight.sum().clamp(min=1e-9)
+
+
+def soft_nll(
+    logits: torch.Tensor, aims: torch.Tensor, weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Cross-entropy against a distribution per row (a one-hot row: plain cross-entropy), each
+    row weighted by its aim's expected label weight.
+
+    logits and aims (rows, labels); weights (labels,).
+    """
+    loss = -(aims * logits.log_softmax(-1)).sum(-1)
+    weight = torch.ones_like(loss) if weights is None else aims @ weights
     return (loss * weight).sum() / weight.sum().clamp(min=1e-9)
 
 
@@ -210,8 +223,11 @@ def train_head(
         pools = pools and (pools[0].to(device), pools[1].to(device))
         hidden = pad_states([lower[i] for i in batch], ids.shape[1])
         logits = model.upper(hidden, mask, pools)
-        opened = open_mask([items[i] for i in batch], len(head.labels)).to(device)
-        loss = partial_nll(logits, labels, opened, weights)
+        if pools:
+            loss = soft_nll(logits, labels, weights)
+        else:
+            opened = open_mask([items[i] for i in batch], len(head.labels)).to(device)
+            loss = partial_nll(logits, labels, opened, weights)
         loss.backward()
         nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()

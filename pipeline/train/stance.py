@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from pipeline.build.head_config import HeadConfig
 from pipeline.nlp.e5.stance import E5Stance, encode_inputs
-from pipeline.nlp.e5.tokens import load_serving_tokenizer
+from pipeline.nlp.e5.tokens import E5Tokenizer, load_serving_tokenizer
 from pipeline.train.calibration import calibration_report, fit_temperature, log_probabilities
 from pipeline.train.loop import Feature, TrainConfig, read_sources, train_head
 from pipeline.train.stance_data import STANCE_LABELS, StanceExample, load_stance
@@ -43,17 +43,10 @@ def train_stance(
     if any(e.source == CHECK_ONLY for e in examples):
         raise ValueError(f"{CHECK_ONLY} is an evaluation set: it is never trained on")
     tokenizer = load_serving_tokenizer()
-    labels = list(STANCE_LABELS)
-    encoded, where = encode_inputs(tokenizer, [e.as_input() for e in examples])
-    targets: list[list[int]] = [[] for _ in encoded]
-    for (row, _), example in zip(where, examples, strict=True):
-        targets[row].append(labels.index(example.label))
-    items = [
-        Feature(e.input_ids, t, pools=tuple(e.pools)) for e, t in zip(encoded, targets, strict=True)
-    ]
+    items = stance_features(tokenizer, examples)
     counts = Counter(e.label for e in examples)
     return train_head(
-        HeadConfig("span", labels, first_adapted_layer=config.first_layer),
+        HeadConfig("span", list(STANCE_LABELS), first_adapted_layer=config.first_layer),
         items,
         config,
         out,
@@ -66,6 +59,22 @@ def train_stance(
             "labels": counts,
         },
     )
+
+
+def stance_features(tokenizer: E5Tokenizer, examples: Sequence[StanceExample]) -> list[Feature]:
+    """One feature per evidence text, a pool per target judged on it; each target aims at its
+    label one-hot, or at a teacher's distribution where it has one."""
+    labels = list(STANCE_LABELS)
+    encoded, where = encode_inputs(tokenizer, [e.as_input() for e in examples])
+    targets: list[list[int]] = [[] for _ in encoded]
+    aims: list[list[tuple[float, ...]]] = [[] for _ in encoded]
+    for (row, _), example in zip(where, examples, strict=True):
+        targets[row].append(labels.index(example.label))
+        aims[row].append(example.soft or tuple(float(x == example.label) for x in labels))
+    return [
+        Feature(e.input_ids, t, pools=tuple(e.pools), soft=tuple(a))
+        for e, t, a in zip(encoded, targets, aims, strict=True)
+    ]
 
 
 def f1_scores(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:

@@ -23,6 +23,8 @@ from pipeline.nlp.types import StanceInput
 STANCE_LABELS = stance_labels()
 NLI_LABELS = ("entailment", "neutral", "contradiction")
 
+TEACHER = "teacher"  # the source of soft labels: see _teacher
+
 # RuSentNE's official validation set is withheld: one sentence in this many is held out instead.
 _HELDOUT_EVERY = 10
 
@@ -35,6 +37,7 @@ class StanceExample:
     lang: str
     source: str  # a dataset of STANCE_DATASETS or NLI_DATASETS
     span: tuple[int, int] | None  # the target's mention in text (end exclusive) when known
+    soft: tuple[float, ...] | None = None  # a teacher's distribution (STANCE_LABELS' order)
 
     def as_input(self) -> StanceInput:
         """What the stance head reads: the target located in the text when the data knows where."""
@@ -279,6 +282,22 @@ def _sick(split: str, data_dir: Path) -> list[NliExample]:
     ]
 
 
+def _teacher(path: Path) -> list[StanceExample]:
+    """Unlabelled sentences judged by a teacher head: JSON lines of text, target, span, lang,
+    source and probs (STANCE_LABELS' order); the label is the teacher's argmax."""
+    examples = []
+    for row in _jsonl(path):
+        probs = tuple(float(p) for p in row["probs"])
+        if len(probs) != len(STANCE_LABELS):
+            raise ValueError(f"{path}: {len(probs)} probabilities, not {len(STANCE_LABELS)}")
+        label = STANCE_LABELS[max(range(len(probs)), key=probs.__getitem__)]
+        span = _span(row["text"], *row["span"], row["target"])
+        examples.append(
+            StanceExample(row["text"], row["target"], label, row["lang"], TEACHER, span, probs)
+        )
+    return examples
+
+
 # --- registry ---------------------------------------------------------------------------------
 
 _T = TypeVar("_T")
@@ -333,7 +352,10 @@ _STANCE_OR_NLI = {**_STANCE, **{n: (s, _as_stance(r)) for n, (s, r) in _NLI.item
 
 def load_stance(name: str, split: str, data_dir: Path) -> list[StanceExample]:
     """One split of a stance or NLI dataset (STANCE_DATASETS, NLI_DATASETS) as stance examples:
-    NLI pairs become (target = hypothesis, text = premise)."""
+    NLI pairs become (target = hypothesis, text = premise). `teacher` reads a file of a
+    teacher's judgements instead, its path as the split (`teacher:runs/teacher.jsonl`)."""
+    if name == TEACHER:
+        return _teacher(Path(split))
     return _load(_STANCE_OR_NLI, name, split, data_dir)
 
 

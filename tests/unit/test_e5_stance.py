@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from pipeline.build.head_config import HeadConfig
@@ -14,14 +15,16 @@ from pipeline.nlp.e5.runner import softmax
 from pipeline.nlp.e5.stance import MAX_TOKENS, E5Stance, encode_inputs, marked
 from pipeline.nlp.e5.tokens import load_serving_tokenizer
 from pipeline.nlp.types import StanceInput
-from pipeline.train.loop import Feature, collate
+from pipeline.train.loop import Feature, collate, soft_nll
 from pipeline.train.model import (
     E5Classifier,
     SpanPooledForSequenceClassification,
     export_hf,
     load_tokenizer,
 )
-from pipeline.train.stance import f1_scores
+from pipeline.train.stance import f1_scores, stance_features
+from pipeline.train.stance_data import STANCE_LABELS
+from tests.synthetic import STANCE_EXAMPLES
 
 TEXT = "Путін зустрів Токаєва, а Токаєв промовчав."
 INPUTS = [
@@ -73,6 +76,32 @@ def test_a_mention_cut_off_with_its_text_leaves_the_whole_text_as_the_target() -
     inputs = [StanceInput("Київ", text, ((2400, 2404),))]
     encoded, _ = encode_inputs(load_serving_tokenizer(), inputs)
     assert encoded[0].pools[0] == tuple(range(1, MAX_TOKENS - 1))
+
+
+def test_soft_nll_is_cross_entropy_for_one_hot_aims_and_follows_soft_ones() -> None:
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    one_hot = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    expected = torch.nn.functional.cross_entropy(logits, torch.tensor([1, 0]))
+    assert soft_nll(logits, one_hot) == pytest.approx(expected.item(), rel=1e-5)
+    weighted = soft_nll(logits, one_hot, torch.tensor([3.0, 1.0, 1.0]))
+    by_hand = (1.0 * _nll(logits[0], 1) + 3.0 * _nll(logits[1], 0)) / 4.0
+    assert weighted == pytest.approx(by_hand, rel=1e-5)
+    aim = torch.tensor([[0.2, 0.5, 0.3]])
+    best = soft_nll(aim.log(), aim)  # the loss is lowest where the prediction is the aim
+    assert best < soft_nll(torch.zeros(1, 3), aim) and best < soft_nll(logits[:1], aim)
+
+
+def _nll(logits: torch.Tensor, label: int) -> float:
+    return float(-logits.log_softmax(-1)[label])
+
+
+def test_a_teachers_distribution_is_what_its_target_aims_at() -> None:
+    features = stance_features(load_serving_tokenizer(), STANCE_EXAMPLES)
+    aims = [a for f in features for a in f.soft]
+    assert len(aims) == len(STANCE_EXAMPLES) and (0.7, 0.1, 0.2) in aims
+    assert sorted(aims).count((0.0, 1.0, 0.0)) == 2  # the two `against` labels, one-hot
+    shared = next(f for f in features if len(f.pools) == 2)  # one sentence, two targets
+    assert [STANCE_LABELS[i] for i in shared.labels] == ["against", "neutral"]
 
 
 def test_f1_scores() -> None:

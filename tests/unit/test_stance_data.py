@@ -188,6 +188,24 @@ def test_sick_reads_crlf_rows_and_lowercases_labels(tmp_path: Path) -> None:
     ]
 
 
+def test_teacher_labels_read_as_soft_examples_labelled_by_their_argmax(tmp_path: Path) -> None:
+    text = "Мер Києва Кличко розкритикував уряд."
+    rows = [
+        {"text": text, "target": "Кличко", "span": [10, 16], "probs": [0.1, 0.6, 0.3]},
+        {"text": text, "target": "уряд", "span": [0, 3], "probs": [0.2, 0.5, 0.3]},
+    ]
+    rows = [{**row, "lang": "uk"} for row in rows]
+    path = tmp_path / "teacher.jsonl"
+    _write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    first, second = load_stance("teacher", str(path), tmp_path)
+    assert STANCE_LABELS.index(first.label) == 1 and first.soft == (0.1, 0.6, 0.3)
+    assert first.span == (10, 16) and first.source == "teacher"
+    assert second.span is None  # offsets that do not point at the target are not a mention
+    _write(path, json.dumps({**rows[0], "probs": [0.5, 0.5]}) + "\n")
+    with pytest.raises(ValueError, match="2 probabilities"):
+        load_stance("teacher", str(path), tmp_path)
+
+
 def test_unknown_names_splits_and_labels_are_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown dataset"):
         load_stance("semeval", "train", tmp_path)

@@ -1,0 +1,63 @@
+"""Teacher labels: which names of unlabelled sentences a teacher judges, and what it writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.nlp.e5.stance import E5Stance
+from pipeline.nlp.types import StanceInput
+from pipeline.train.stance_data import load_stance
+from pipeline.train.teacher import judged, targets
+from tests.synthetic import NER_EXAMPLES, example
+
+DOCUMENT = example(
+    "Кличко зустрів Туска у Варшаві, і Туск подякував Кличку. Так. "
+    "Зеленський прибув до Варшави на переговори з Туском.",
+    ("Кличко", "PER"),
+    ("Туска", "PER"),
+    ("Варшаві", "LOC"),
+    ("Зеленський", "PER"),
+)
+
+
+def test_each_distinct_name_of_a_prose_sentence_is_a_target_at_its_first_mention() -> None:
+    rows = targets([DOCUMENT, DOCUMENT], "slavicner:test", None)
+    assert [(r["target"], r["span"]) for r in rows] == [
+        ("Кличко", [0, 6]),
+        ("Туска", [15, 20]),
+        ("Варшаві", [23, 30]),
+        ("Зеленський", [0, 10]),
+    ]  # "Так." is too short to judge; a sentence met twice is judged once
+    second = rows[-1]["text"]
+    assert second.startswith("Зеленський") and rows[0]["source"] == "slavicner:test"
+    assert not any(
+        r["text"] == "Без сутностей у цьому реченні." for r in targets(NER_EXAMPLES, "s", None)
+    )
+
+
+def test_a_cap_keeps_a_seeded_sample_of_sentences_with_all_their_names() -> None:
+    rows = targets(NER_EXAMPLES, "s", 2)
+    assert len({r["text"] for r in rows}) == 2 and rows == targets(NER_EXAMPLES, "s", 2)
+    for text in {r["text"] for r in rows}:
+        whole = next(r for r in targets(NER_EXAMPLES, "s", None) if r["text"] == text)
+        assert whole in rows
+
+
+def test_the_teacher_writes_its_probabilities_which_read_back_as_soft_labels(
+    e5_stance_head: Path, tmp_path: Path
+) -> None:
+    head = E5Stance(e5_stance_head)
+    rows = targets([DOCUMENT], "slavicner:test", None)
+    written = list(judged(head, rows))
+    expected = head.distributions(
+        [StanceInput(r["target"], r["text"], (tuple(r["span"]),)) for r in rows]
+    )
+    assert np.allclose([r["probs"] for r in written], expected, atol=1e-4)
+    path = tmp_path / "teacher.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in written))
+    soft = load_stance("teacher", str(path), tmp_path)
+    assert [e.soft for e in soft] == [tuple(r["probs"]) for r in written]
+    assert all(e.span is not None for e in soft)

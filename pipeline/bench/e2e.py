@@ -28,7 +28,7 @@ from pipeline.bench.model import bench_model, bench_texts
 from pipeline.enrich import Enricher
 from pipeline.kafka.admin import INPUT_MAX_BYTES, ensure_topics
 from pipeline.kafka.security import client_config
-from pipeline.kafka.tail import read_topic
+from pipeline.kafka.tail import collect
 from pipeline.local import WorkerProcess
 from pipeline.nlp.e5 import head_folder
 from pipeline.settings import Settings
@@ -40,6 +40,11 @@ def _fresh(settings: Settings, name: str, **overrides: Any) -> Settings:
     return settings.isolated(uid, data_dir=settings.data_dir / "bench" / uid, **overrides)
 
 
+def _key(i: int) -> bytes:
+    """The id (and record key) of the i-th article produced."""
+    return f"a{i:06d}".encode()
+
+
 def _produce(settings: Settings, bodies: list[str], rate: float | None = None) -> None:
     """Articles keyed by id, as fast as possible or at `rate` per second."""
     producer = KafkaProducer(
@@ -49,22 +54,16 @@ def _produce(settings: Settings, bodies: list[str], rate: float | None = None) -
     for i, body in enumerate(bodies):
         if rate:
             time.sleep(max(0.0, started + i / rate - time.monotonic()))
-        article = {"id": f"a{i:06d}", "body": body}
-        producer.send(
-            settings.topic_articles, key=article["id"].encode(), value=orjson.dumps(article)
-        )
+        article = {"id": _key(i).decode(), "body": body}
+        producer.send(settings.topic_articles, key=_key(i), value=orjson.dumps(article))
     producer.flush()
     producer.close()
 
 
-def _timestamps(settings: Settings, topic: str, count: int, timeout_s: float) -> dict[bytes, int]:
-    """Key → record timestamp (ms) of the first `count` keys of `topic`."""
-    found: dict[bytes, int] = {}
-    for record in read_topic(settings, topic, from_beginning=True, timeout_s=timeout_s):
-        found.setdefault(record.key, record.timestamp)
-        if len(found) >= count:
-            break
-    return found
+def _timestamps(settings: Settings, topic: str, keys: list[bytes], timeout_s: float) -> dict:
+    """Key → timestamp (ms) of its first record in `topic`, for the keys found within timeout_s."""
+    found = collect(settings, topic, keys, timeout_s=timeout_s)
+    return {key: records[0].timestamp for key, records in found.items() if key in keys}
 
 
 def _run_worker(
@@ -78,6 +77,7 @@ def _run_worker(
     assigned, wait for all of them enriched; their figures (peak RSS: the largest worker's).
     backlog: produce everything first and time the outputs alone (first to last), as the raw
     loop is timed: the rate of the worker, not of the producer beside it."""
+    keys = [_key(i) for i in range(len(bodies))]
     ensure_topics(settings)
     if backlog:
         _produce(settings, bodies)
@@ -93,15 +93,17 @@ def _run_worker(
         _wait_assigned(group, settings.partitions)
         if not backlog:
             _produce(settings, bodies, rate)
-        out = _timestamps(settings, settings.topic_enriched, len(bodies), timeout_s=120)
+        out = _timestamps(settings, settings.topic_enriched, keys, timeout_s=180)
         rss_mb = max(worker.peak_rss_mb() for worker in group)
     finally:
         for worker in group:
             worker.stop()
-    sent = _timestamps(settings, settings.topic_articles, len(bodies), timeout_s=10)
-    if len(out) < len(bodies):
-        logs = ", ".join(str(w.log_file) for w in group)
-        raise RuntimeError(f"only {len(out)} of {len(bodies)} enriched; see {logs}")
+    sent = _timestamps(settings, settings.topic_articles, keys, timeout_s=30)
+    if missing := [k for k in keys if k not in out]:
+        raise RuntimeError(
+            f"only {len(out)} of {len(bodies)} enriched; missing {_fates(settings, missing)}; "
+            f"see {', '.join(str(w.log_file) for w in group)}"
+        )
     seconds = (max(out.values()) - min((out if backlog else sent).values())) / 1000
     latencies = sorted((out[k] - sent[k]) / 1000 for k in out)
     return {
@@ -112,6 +114,22 @@ def _run_worker(
         "latency_p99_s": latencies[int(0.99 * (len(latencies) - 1))],
         "rss_mb": rss_mb,
     }
+
+
+def _fates(settings: Settings, missing: list[bytes]) -> str:
+    """What became of articles never enriched: where they lie in the input, and whether they
+    were dead-lettered and why."""
+    produced = collect(settings, settings.topic_articles, missing, timeout_s=10)
+    letters = collect(settings, settings.topic_dlq, missing, timeout_s=10)
+    fates = []
+    for key in missing:
+        fate = "not in the input"
+        if key in produced:
+            fate = f"input partition {produced[key][0].partition} offset {produced[key][0].offset}"
+        if key in letters:
+            fate += f", dead-lettered: {orjson.loads(letters[key][0].value).get('reason')}"
+        fates.append(f"{key.decode()} ({fate})")
+    return ", ".join(fates)
 
 
 def _wait_assigned(group: list[WorkerProcess], partitions: int, timeout_s: float = 300) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Generator, Iterable
+from contextlib import closing
 from typing import Any
 
 import orjson
@@ -20,7 +22,7 @@ def read_topic(
     *,
     from_beginning: bool = False,
     timeout_s: float | None = None,
-) -> Iterator[ConsumerRecord]:
+) -> Generator[ConsumerRecord, None, None]:
     """Committed records of `topic` (all partitions, no consumer group); stops after timeout_s
     seconds without a new record, or when the caller stops iterating. read_committed: records of
     a transactional producer's aborted transactions are never shown (the worker writes none)."""
@@ -40,6 +42,41 @@ def read_topic(
         yield from consumer
     finally:
         consumer.close()
+
+
+def collect(
+    settings: Settings,
+    topic: str,
+    keys: Iterable[bytes] | None,
+    timeout_s: float = 120,
+    pass_s: float = 15,
+) -> dict[bytes, list[ConsumerRecord]]:
+    """Records of `topic` by key, from the beginning, until every wanted key was seen or
+    timeout_s passed (keys=None: everything there is, until timeout_s of silence). A reader that
+    has not seen a wanted key within pass_s of silence gives way to a fresh one: a reader that
+    missed a partition's records (one of eight keys once, in CI, on a fresh broker; the worker's
+    side showed nothing) is not waited on for the rest of the timeout."""
+    if keys is None:
+        return _by_key(read_topic(settings, topic, from_beginning=True, timeout_s=timeout_s))
+    wanted, found = set(keys), {}
+    deadline = time.monotonic() + timeout_s
+    while not wanted <= found.keys() and (left := deadline - time.monotonic()) > 0:
+        records = read_topic(settings, topic, from_beginning=True, timeout_s=min(pass_s, left))
+        found.update(_by_key(records, until=wanted))  # a later pass sees at least as much
+    return found
+
+
+def _by_key(
+    records: Generator[ConsumerRecord, None, None], until: set[bytes] | None = None
+) -> dict[bytes, list[ConsumerRecord]]:
+    """Records by key; the reader is closed as soon as every key of `until` was seen."""
+    found: dict[bytes, list[ConsumerRecord]] = {}
+    with closing(records):
+        for record in records:
+            found.setdefault(record.key, []).append(record)
+            if until is not None and until <= found.keys():
+                break
+    return found
 
 
 def decode(record: ConsumerRecord) -> Any:

@@ -10,12 +10,11 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pipeline.kafka.tail import read_topic
 from pipeline.local import WorkerProcess
 from pipeline.settings import PROJECT_ROOT, Settings
 from tests.conftest import free_port
@@ -59,16 +58,3 @@ def run_cli(
         timeout=300,
         check=False,
     )
-
-
-def collect(
-    settings: Settings, topic: str, keys: Iterable[bytes] | None, timeout_s: float = 120
-) -> dict:
-    """Records of `topic` by key until every wanted key was seen, or after timeout_s of silence
-    (keys=None: read everything there is)."""
-    wanted, found = None if keys is None else set(keys), {}
-    for record in read_topic(settings, topic, from_beginning=True, timeout_s=timeout_s):
-        found.setdefault(record.key, []).append(record)
-        if wanted is not None and wanted <= set(found):
-            break
-    return found

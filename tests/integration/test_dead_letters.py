@@ -14,10 +14,10 @@ from kafka import KafkaProducer
 
 from pipeline.contracts import schema_errors
 from pipeline.kafka.admin import INPUT_MAX_BYTES
+from pipeline.kafka.tail import collect
 from pipeline.local import WorkerProcess
 from pipeline.settings import Settings
 from tests.conftest import free_port
-from tests.integration.conftest import collect
 
 pytestmark = pytest.mark.integration
 

@@ -9,9 +9,10 @@ import orjson
 import pytest
 
 from pipeline.contracts import schema_errors
+from pipeline.kafka.tail import collect
 from pipeline.local import WorkerProcess
 from pipeline.settings import SEED_DIR, Settings
-from tests.integration.conftest import collect, run_cli
+from tests.integration.conftest import run_cli
 
 pytestmark = pytest.mark.integration
 SEED_JSONL = SEED_DIR / "000_25d5417d1e5c359d.jsonl"

@@ -70,6 +70,9 @@ class Rereads:
     fetch, gaps already read again once, and when the fetcher last asked for records."""
 
     pending: dict[TP, int] = field(default_factory=dict)
+    # pending partitions whose offset is their commit (the watchdog's): sought even when
+    # nothing was read from them since they were assigned
+    from_commit: set[TP] = field(default_factory=set)
     retried: set[tuple[TP, int]] = field(default_factory=set)
     last_fetch: float = 0.0  # time.monotonic()
 
@@ -116,8 +119,11 @@ def read_gaps_again(consumer: Any, rereads: Rereads) -> None:
             # Only ever back. A revoked partition is read by its next owner (maybe this worker)
             # from its commit, which no pending offset precedes: a seek from there to `offset`
             # would skip what lies between, and the commit could never pass it again.
+            # A seek to the commit is what a restart does: never past anything.
             read = consumer._read_offset.get(tp)
-            if tp in assigned and read is not None and read >= offset:
+            back = tp in rereads.from_commit or (read is not None and read >= offset)
+            rereads.from_commit.discard(tp)
+            if tp in assigned and back:
                 await consumer.seek(tp, offset)
         async for item in fetch(timeout=timeout):
             yield item
@@ -142,6 +148,7 @@ def reread_stalled(consumer: Any, rereads: Rereads, tp: TP, committed: int | Non
         f"fetch {time.monotonic() - rereads.last_fetch:.0f} s ago"
     )
     rereads.pending[tp] = committed or 0
+    rereads.from_commit.add(tp)
     return held
 
 

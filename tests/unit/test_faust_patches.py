@@ -129,6 +129,24 @@ def test_a_stalled_partition_is_read_again_from_its_commit_unless_its_messages_i
     assert consumer.seeks == [(TP0, 40)]
 
 
+def test_a_stalled_partition_nothing_was_read_from_is_read_again_from_its_commit() -> None:
+    """Records a fresh worker's fetcher skipped on a partition it never delivered from (read
+    offset None, as after Faust's seek to a commit of 0 or none): the watchdog's re-read seeks
+    to the commit all the same."""
+    consumer = FakeConsumer()
+    rereads = Rereads()
+    read_gaps_again(consumer, rereads)
+    consumer._acked, consumer._gap, consumer._paused_partitions = {}, {}, set()
+    consumer._unacked_messages = []
+    consumer._read_offset = {TP1: None}
+
+    assert reread_stalled(consumer, rereads, TP1, None) is not None
+    asyncio.run(next_fetch(consumer))
+    assert consumer.seeks == [(TP1, 0)]
+    asyncio.run(next_fetch(consumer))
+    assert consumer.seeks == [(TP1, 0)] and rereads.from_commit == set()  # once
+
+
 def test_a_read_again_never_moves_a_partition_forward_past_faust_s_own_seek() -> None:
     """A rebalance: the flow stops and a delivery is abandoned at 60 (records 40..59 were queued
     and are cleared); Faust seeks the partition back to its commit, 40. Seeking to 60 after

@@ -53,9 +53,8 @@ def collect(
 ) -> dict[bytes, list[ConsumerRecord]]:
     """Records of `topic` by key, from the beginning, until every wanted key was seen or
     timeout_s passed (keys=None: everything there is, until timeout_s of silence). A reader that
-    has not seen a wanted key within pass_s of silence gives way to a fresh one: a reader that
-    missed a partition's records (one of eight keys once, in CI, on a fresh broker; the worker's
-    side showed nothing) is not waited on for the rest of the timeout."""
+    has not seen a wanted key within pass_s of silence gives way to a fresh one, so that a reader
+    that missed a partition's records is not waited on for the rest of the timeout."""
     if keys is None:
         return _by_key(read_topic(settings, topic, from_beginning=True, timeout_s=timeout_s))
     wanted, found = set(keys), {}

@@ -7,6 +7,7 @@ seconds. Tests assert structure, offsets and schema only — never what a random
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -21,9 +22,12 @@ from transformers import (
 )
 
 from pipeline.kafka.broker import LocalBroker
-from pipeline.settings import SEED_DIR, Settings
+from pipeline.settings import PROJECT_ROOT, SEED_DIR, Settings
 
 SEED = SEED_DIR / "000_25d5417d1e5c359d.txt"
+# The labelled corpora, never in the repository: ../shared/data beside the checkout, or
+# PIPELINE_TRAIN_DATA. Tests over them are skipped where they are absent.
+SHARED_DATA = Path(os.environ.get("PIPELINE_TRAIN_DATA") or PROJECT_ROOT.parent / "shared" / "data")
 NER_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
 NLI_LABELS = ["entailment", "neutral", "contradiction"]
 CORPUS = [
@@ -122,3 +126,10 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"{SHARED_DATA} is absent")
+    return SHARED_DATA

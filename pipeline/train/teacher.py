@@ -58,6 +58,12 @@ def targets(examples: Sequence[NerExample], source: str, cap: int | None) -> lis
     ]
 
 
+def source_targets(source: str, data_dir: Path) -> list[dict[str, Any]]:
+    """The rows to judge of one `name:split[:cap]` source."""
+    name, split, *cap = source.split(":")
+    return targets(load(name, split, data_dir), f"{name}:{split}", int(cap[0]) if cap else None)
+
+
 def judged(head: E5Stance, rows: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """The rows with the head's calibrated probabilities (STANCE_LABELS' order) added."""
     for at in range(0, len(rows), _BATCH):
@@ -75,11 +81,7 @@ def write_teacher_labels(
 ) -> int:  # fmt: skip
     """Judge the sources' names with the head and write them to out as JSON lines; returns
     how many."""
-    rows = []
-    for source in sources:
-        name, split, *cap = source.split(":")
-        examples = load(name, split, data_dir)
-        rows += targets(examples, f"{name}:{split}", int(cap[0]) if cap else None)
+    rows = [row for source in sources for row in source_targets(source, data_dir)]
     head = E5Stance(head_dir, backend=backend)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as f:

@@ -7,7 +7,6 @@ them, where the folder exists (../shared/data, or PIPELINE_TRAIN_DATA).
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -21,11 +20,7 @@ from pipeline.train.ner_data import (
     iob_spans,
     load,
 )
-
-DATA = Path(
-    os.environ.get("PIPELINE_TRAIN_DATA")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "data"
-)
+from tests.conftest import SHARED_DATA
 
 
 def _write(path: Path, text: str) -> None:
@@ -247,10 +242,10 @@ def _factrueval_token_bounds(folder: Path) -> list[tuple[set[int], set[int]]]:
 
 def _present(name: str, split: str) -> bool:
     """Withheld SlavicNER topics are absent from the shared copy."""
-    return name != "slavicner" or (DATA / "slavicner" / "ner" / split).is_dir()
+    return name != "slavicner" or (SHARED_DATA / "slavicner" / "ner" / split).is_dir()
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason=f"no labelled data at {DATA}")
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"no labelled data at {SHARED_DATA}")
 @pytest.mark.parametrize(
     ("name", "split"),
     [(name, s) for name, splits in DATASETS.items() for s in splits if _present(name, s)],
@@ -259,7 +254,7 @@ def test_real_data_invariants_and_counts(
     name: str, split: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO, logger="pipeline.train.ner_data"):
-        examples = load(name, split, DATA)
+        examples = load(name, split, SHARED_DATA)
     assert examples
     for example in examples:
         assert example.lang in ("uk", "ru", "en")
@@ -268,7 +263,7 @@ def test_real_data_invariants_and_counts(
             assert example.text[start:end] == example.text[start:end].strip()
             assert label in LABELS
     if name == "factrueval":
-        folder = DATA / "factRuEval-2016" / f"{split}set"
+        folder = SHARED_DATA / "factRuEval-2016" / f"{split}set"
         for example, (starts, ends) in zip(examples, _factrueval_token_bounds(folder), strict=True):
             assert all(s in starts and e in ends for s, e, _ in example.spans), example.spans
     labels = Counter(label for example in examples for _, _, label in example.spans)

@@ -20,7 +20,6 @@ from pipeline.train.stance_data import (
     load_stance,
 )
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 RUSENTNE_HEADER = "sentence\tentity\tentity_tag\tentity_pos_start_rel\tentity_pos_end_rel\tlabel\n"
 
 
@@ -225,10 +224,8 @@ def test_unknown_names_splits_and_labels_are_errors(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def data_dir() -> Path:
-    if not DATA.is_dir():
-        pytest.skip(f"{DATA} is absent")
-    return DATA
+def data_dir(shared_data: Path) -> Path:
+    return shared_data
 
 
 def _counts(labels: list[str], order: tuple[str, ...]) -> str:

@@ -6,16 +6,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from pipeline.nlp.e5.stance import E5Stance
 from pipeline.nlp.types import StanceInput
-from pipeline.train.ner_data import load
 from pipeline.train.stance_data import load_stance
-from pipeline.train.teacher import DEFAULT_SOURCES, judged, targets
+from pipeline.train.teacher import DEFAULT_SOURCES, judged, source_targets, targets
 from tests.synthetic import NER_EXAMPLES, example
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 DOCUMENT = example(
     "Кличко зустрів Туска у Варшаві, і Туск подякував Кличку. Так. "
@@ -67,13 +63,12 @@ def test_the_teacher_writes_its_probabilities_which_read_back_as_soft_labels(
     assert all(e.span is not None for e in soft)
 
 
-def test_the_default_sources_are_in_the_data_and_name_people_in_each_language() -> None:
-    if not DATA.is_dir():
-        pytest.skip(f"{DATA} is absent")
+def test_the_default_sources_are_in_the_data_and_name_people_in_each_language(
+    shared_data: Path,
+) -> None:
     languages = set()
     for source in DEFAULT_SOURCES:
-        name, split, *cap = source.split(":")
-        rows = targets(load(name, split, DATA), source, int(cap[0]) if cap else None)
+        rows = source_targets(source, shared_data)
         assert rows, source
         languages |= {r["lang"] for r in rows}
     assert languages == {"uk", "ru", "en"}

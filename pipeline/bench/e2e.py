@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaProducer
+from kafka.consumer.fetcher import ConsumerRecord
 from rich.table import Table
 
 from pipeline.bench.model import bench_model, bench_texts
@@ -60,9 +61,8 @@ def _produce(settings: Settings, bodies: list[str], rate: float | None = None) -
     producer.close()
 
 
-def _timestamps(settings: Settings, topic: str, keys: list[bytes], timeout_s: float) -> dict:
-    """Key → timestamp (ms) of its first record in `topic`, for the keys found within timeout_s."""
-    found = collect(settings, topic, keys, timeout_s=timeout_s)
+def _timestamps(found: dict[bytes, list[ConsumerRecord]], keys: list[bytes]) -> dict[bytes, int]:
+    """Key → timestamp (ms) of its first record, for the wanted keys found."""
     return {key: records[0].timestamp for key, records in found.items() if key in keys}
 
 
@@ -93,15 +93,17 @@ def _run_worker(
         _wait_assigned(group, settings.partitions)
         if not backlog:
             _produce(settings, bodies, rate)
-        out = _timestamps(settings, settings.topic_enriched, keys, timeout_s=180)
+        out = _timestamps(collect(settings, settings.topic_enriched, keys, timeout_s=180), keys)
         rss_mb = max(worker.peak_rss_mb() for worker in group)
     finally:
         for worker in group:
             worker.stop()
-    sent = _timestamps(settings, settings.topic_articles, keys, timeout_s=30)
+    produced = collect(settings, settings.topic_articles, keys, timeout_s=30)
+    sent = _timestamps(produced, keys)
     if missing := [k for k in keys if k not in out]:
         raise RuntimeError(
-            f"only {len(out)} of {len(bodies)} enriched; missing {_fates(settings, missing)}; "
+            f"only {len(out)} of {len(bodies)} enriched; missing "
+            f"{_fates(settings, missing, produced)}; "
             f"see {', '.join(str(w.log_file) for w in group)}"
         )
     seconds = (max(out.values()) - min((out if backlog else sent).values())) / 1000
@@ -116,10 +118,11 @@ def _run_worker(
     }
 
 
-def _fates(settings: Settings, missing: list[bytes]) -> str:
-    """What became of articles never enriched: where they lie in the input, and whether they
-    were dead-lettered and why."""
-    produced = collect(settings, settings.topic_articles, missing, timeout_s=10)
+def _fates(
+    settings: Settings, missing: list[bytes], produced: dict[bytes, list[ConsumerRecord]]
+) -> str:
+    """What became of articles never enriched: where they lie in the input (`produced`), and
+    whether they were dead-lettered and why."""
     letters = collect(settings, settings.topic_dlq, missing, timeout_s=10)
     fates = []
     for key in missing:

@@ -313,7 +313,8 @@ def parser() -> argparse.ArgumentParser:
     label.add_argument(
         "--sources", nargs="+", metavar="SOURCE",
         help="NER corpora whose names are judged, name:split[:sentences] (default: SlavicNER, "
-        "3,500 ner-uk and 2,000 CoNLL-2003 sentences, factRuEval dev)",
+        "3,500 ner-uk and 2,000 CoNLL-2003 sentences, factRuEval dev), or Russian news with "
+        "its own targets: rusentne:final, rusentrel:all",
     )  # fmt: skip
     label.add_argument("--backend", choices=E5_BACKENDS, default="onnx-int8")
     label.set_defaults(run=cmd_label)

@@ -10,7 +10,13 @@ import numpy as np
 from pipeline.nlp.e5.stance import E5Stance
 from pipeline.nlp.types import StanceInput
 from pipeline.train.stance_data import load_stance
-from pipeline.train.teacher import DEFAULT_SOURCES, judged, source_targets, targets
+from pipeline.train.teacher import (
+    DEFAULT_SOURCES,
+    NEWS_SOURCES,
+    judged,
+    source_targets,
+    targets,
+)
 from tests.synthetic import NER_EXAMPLES, example
 
 DOCUMENT = example(
@@ -72,3 +78,44 @@ def test_the_default_sources_are_in_the_data_and_name_people_in_each_language(
         assert rows, source
         languages |= {r["lang"] for r in rows}
     assert languages == {"uk", "ru", "en"}
+
+
+def test_rusentrel_articles_lose_their_opinion_holder_marks_and_keep_their_names(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "rusentrel" / "train"
+    folder.mkdir(parents=True)
+    text = "{Author, Unknown} Путин встретился с Макроном в Париже.\n"
+    (folder / "art1.txt").write_text(text, encoding="utf-8")
+    (folder / "art1.opin.txt").write_text("Путин, Макрон, pos, current\n", encoding="utf-8")
+    ann = [("PER", "Author"), ("PER", "Unknown"), ("PER", "Путин"), ("PER", "Макроном"),
+           ("GEOPOLIT", "Париже")]  # fmt: skip
+    (folder / "art1.ann").write_text(
+        "".join(
+            f"T{i}\t{kind} {text.index(name)} {text.index(name) + len(name)}\t{name}\n"
+            for i, (kind, name) in enumerate(ann, 1)
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "rusentrel" / "test").mkdir()
+    rows = source_targets("rusentrel:all", tmp_path)
+    assert [r["target"] for r in rows] == ["Путин", "Макроном", "Париже"]
+    assert rows[0]["text"] == "Путин встретился с Макроном в Париже."
+    assert {(r["lang"], r["source"]) for r in rows} == {("ru", "rusentrel:all")}
+
+
+def test_the_news_sources_are_russian_news_with_targets_where_they_say_and_no_labelled_sentence(
+    shared_data: Path,
+) -> None:
+    labelled = {
+        e.text
+        for split in ("train", "heldout")
+        for e in load_stance("rusentne", split, shared_data)
+    }
+    for source in NEWS_SOURCES:
+        rows = source_targets(source, shared_data)
+        assert len(rows) > 1000, source
+        assert all(r["text"][slice(*r["span"])] == r["target"] for r in rows)
+        assert {r["lang"] for r in rows} == {"ru"}
+        assert not {r["text"] for r in rows} & labelled
+        assert not any("{Author" in r["text"] for r in rows)

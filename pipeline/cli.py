@@ -183,7 +183,12 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         from pipeline.bench.plot import plot
 
         result = run(
-            settings, args.data, articles, 2_000 if args.quick else 20_000, scale=not args.quick
+            settings,
+            args.data,
+            articles,
+            2_000 if args.quick else 20_000,
+            scale=not args.quick,
+            rounds=1 if args.quick else 2,
         )
         result["plot"] = str(plot(result, args.plot or settings.data_dir / "bench" / "bench.png"))
         report: Any = format_table(result)

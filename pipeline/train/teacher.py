@@ -26,6 +26,7 @@ from pipeline.train.ner_data import (
     flatten,
     load,
 )
+from pipeline.train.stance_data import load_stance
 
 # name:split[:cap], cap: sentences kept (a seeded sample of those that name someone). Every
 # SlavicNER topic we hold: nord_stream is held out from NER, which never reads these labels.
@@ -72,10 +73,10 @@ def targets(examples: Sequence[NerExample], source: str, cap: int | None) -> lis
 def _rusentne_final(data_dir: Path) -> list[dict[str, Any]]:
     """RuSentNE's final-phase sentences, whose labels are not published, with the contest's own
     targets (names, professions, nationalities); any sentence of the labelled file left out."""
-    folder = data_dir / "rusentne2023"
-    with (folder / "train_data.csv").open(newline="", encoding="utf-8") as f:
-        labelled = {row["sentence"] for row in csv.DictReader(f, delimiter="\t")}
-    with (folder / "final_data.csv").open(newline="", encoding="utf-8") as f:
+    labelled = {
+        e.text for split in ("train", "heldout") for e in load_stance("rusentne", split, data_dir)
+    }
+    with (data_dir / "rusentne2023" / "final_data.csv").open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     found = []
     for row in rows:

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from pipeline.settings import Settings
 
 
@@ -103,6 +105,18 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             return None
 
+    def metric(self, name: str) -> float:
+        """The sum of one metric's samples on the worker's /metrics page (e.g.
+        `pipeline_tagging_seconds_sum`: the model's time so far)."""
+        with urllib.request.urlopen(f"{self.web_url}/metrics", timeout=5) as response:
+            text = response.read().decode()
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == name
+        )
+
     def peak_rss_mb(self) -> float:
         """The running worker's peak resident memory (VmHWM)."""
         status = Path(f"/proc/{self.pid()}/status").read_text()
@@ -123,3 +137,9 @@ class WorkerProcess:
             os.kill(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
         return True
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) a process on this machine has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

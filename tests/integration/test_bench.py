@@ -35,5 +35,9 @@ def test_quick_bench_reports_every_figure(kafka: Settings, tmp_path: Path) -> No
     assert all(figures[key] > 0 for key in KEYS), figures
     assert figures["articles"] == 8 and figures["naive_tasks"] == ["ner", "stance"]
     assert figures["latency_p50_s"] <= figures["latency_p99_s"]
+    # The split of E2E's time: the worker's model ran within it, and each process used CPU.
+    assert 0 < figures["e2e_model_s"] < figures["e2e_s"]
+    assert set(figures["e2e_cpu_s"]) == {"workers", "broker", "bench"}
+    assert all(seconds > 0 for seconds in figures["e2e_cpu_s"].values())
     assert "scale_2_vs_1" not in figures  # --quick leaves the two-worker run out
     assert figures["plot"] == str(plot) and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -37,6 +37,7 @@ ATTENTION_WIDTH = 300
 
 
 def pass_cost(rows: int, width: int) -> float:
+    """One forward pass's work, in tokens' worth (the model above)."""
     return CALL_TOKENS + rows * width * (1 + width / ATTENTION_WIDTH)
 
 

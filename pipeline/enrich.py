@@ -19,13 +19,17 @@ from pipeline.settings import Settings
 log = logging.getLogger(__name__)
 UNDETERMINED = "und"  # ISO 639 code for a language that could not be identified
 # Enriched once before serving: model runtimes pay their first-call costs (seconds with ONNX
-# Runtime) here instead of on the first real batch.
-WARM_UP = {
-    "id": "warm-up",
-    "title": "Зеленський зустрівся з Токаєвим в Астані",
-    "body": "Путин провёл переговоры в Москве. Tokayev said Kazakhstan would host the talks.",
-    "targets": ["переговори"],
-}
+# Runtime) and each language its dictionaries' loading here instead of on the first real batch.
+WARM_UP = (
+    {
+        "id": "warm-up-uk",
+        "title": "Зеленський зустрівся з Токаєвим в Астані",
+        "body": "Президенти України та Казахстану обговорили прямі переговори з Росією.",
+        "targets": ["переговори"],
+    },
+    {"id": "warm-up-ru", "body": "Путин провёл переговоры с Токаевым в Москве."},
+    {"id": "warm-up-en", "body": "Tokayev said Kazakhstan would host the talks in Astana."},
+)
 
 
 class Enricher:
@@ -61,7 +65,7 @@ class Enricher:
         enricher = cls(
             tagger, settings.languages, settings.max_entities, load_resolver(settings.aliases)
         )
-        enricher.enrich([WARM_UP])
+        enricher.enrich(WARM_UP)
         return enricher
 
     def enrich(self, articles: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,10 +10,11 @@ import orjson
 import pytest
 
 from pipeline.contracts import entity_events, read_inputs, schema_errors
-from pipeline.enrich import Enricher
+from pipeline.enrich import WARM_UP, Enricher
 from pipeline.nlp import load_tagger
+from pipeline.nlp.morph import MORPH_LANGUAGES
 from pipeline.nlp.types import Document, EntitySpan, ModelInfo
-from pipeline.settings import SEED_DIR
+from pipeline.settings import SEED_DIR, Settings
 from tests.fake_taggers import FakeTagger
 
 LANGUAGES = ("uk", "ru", "en")
@@ -200,3 +201,9 @@ def test_a_name_keeps_one_type_across_title_and_body_unless_a_mention_is_sure() 
         ("body", "Брексіту", "EVT"),  # an unsure inflected form takes the title's type
         ("body", "Мей", "ORG"),  # a sure mention keeps its own
     ]
+
+
+def test_the_warm_up_reads_every_language_with_dictionaries_before_serving() -> None:
+    """Each dictionary language's analysers load in the warm-up, not on a live batch."""
+    enricher = Enricher(load_tagger("null"), Settings().languages)
+    assert set(MORPH_LANGUAGES) <= {record["language"] for record in enricher.enrich(WARM_UP)}

@@ -90,7 +90,7 @@ class WorkerProcess:
     def pid(self) -> int | None:
         try:
             pid = int(self.pid_file.read_text())
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            state = stat_fields(pid)[0]
         except (FileNotFoundError, ValueError, IndexError):
             return None
         return None if state == "Z" else pid
@@ -139,7 +139,13 @@ class WorkerProcess:
         return True
 
 
+def stat_fields(pid: int) -> list[str]:
+    """A process's /proc/PID/stat after its command name (which may hold spaces): the state
+    first, then the fields that follow it."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system, all threads) a process on this machine has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

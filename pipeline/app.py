@@ -39,6 +39,13 @@ if settings.processing_guarantee != "at_least_once":
         "records, docs/RELIABILITY.md); outputs are keyed by article id, so a consumer drops "
         "duplicates by key"
     )
+if settings.batch_size < 1 or not settings.batch_wait > 0:
+    # Faust's take_events reads a wait of 0 as "no timeout": a batch short of full would wait
+    # for more articles forever.
+    raise SystemExit(
+        f"cannot start: PIPELINE_BATCH_SIZE={settings.batch_size} must be at least 1 and "
+        f"PIPELINE_BATCH_WAIT={settings.batch_wait} above 0 seconds"
+    )
 try:  # every worker must identify entities with the same table: no table, no worker
     load_resolver(settings.aliases)
 except AliasTableError as exc:

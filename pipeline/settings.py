@@ -77,7 +77,10 @@ class Settings:
     replication: int = _setting("REPLICATION", "1", "replication factor of topics created", int)
     batch_size: int = _setting("BATCH_SIZE", "16", "articles tagged together (micro-batch)", int)
     batch_wait: float = _setting(
-        "BATCH_WAIT", "0.1", "seconds to wait for a micro-batch to fill", float
+        "BATCH_WAIT",
+        "0.02",
+        "seconds a micro-batch waits to fill once the worker is free (above 0)",
+        float,
     )
     max_body_bytes: int = _setting(
         "MAX_BODY_BYTES", "1000000", "larger bodies (UTF-8 bytes) are dead-lettered", int

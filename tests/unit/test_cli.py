@@ -65,6 +65,15 @@ def test_the_worker_refuses_exactly_once_with_one_clear_line() -> None:
     assert "at_least_once" in last
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"), [("PIPELINE_BATCH_WAIT", "0"), ("PIPELINE_BATCH_SIZE", "0")]
+)
+def test_the_worker_refuses_batches_that_would_never_be_taken(setting: str, value: str) -> None:
+    last = refusal(**{setting: value})
+    assert last.startswith("cannot start: PIPELINE_BATCH_SIZE=")
+    assert f"{setting}={value}" in last
+
+
 def test_the_worker_will_not_start_without_a_usable_alias_table(tmp_path: Path) -> None:
     broken = tmp_path / "aliases.json"
     broken.write_text("{not json", encoding="utf-8")

@@ -84,6 +84,7 @@ DATASETS: dict[str, tuple[str, ...]] = {
     "ner-uk": ("train", "test"),
     "factrueval": ("dev", "test"),
     "slavicner": SLAVICNER_TOPICS,
+    "slavicner-cross": ("train", "test"),
     "conll2003": tuple(_CONLL_FILES),
     "panx": tuple(f"{split}-{lang}" for split in ("train", "dev") for lang in PANX_LANGS),
 }
@@ -368,34 +369,58 @@ class GoldDocument:
 def slavicner_documents(topic: str, data_dir: Path) -> list[GoldDocument]:
     """Every annotated document of one topic, uk and ru, with all its annotations."""
     root = data_dir / "slavicner"
-    documents = []
-    for lang in SLAVICNER_LANGS:
-        for tsv in sorted((root / "ner" / topic / lang).glob("*.tsv")):
-            text = _read_exact(root / "raw" / topic / lang / f"{tsv.stem}.txt")
-            mentions = []
-            for line in _read_exact(tsv).splitlines():
-                if line.strip():
-                    start, end, surface, lemma, label, entity = line.split("\t")
-                    if text[int(start) : int(end)] != surface:
-                        raise ValueError(f"{tsv}: offsets {start}-{end} do not match {surface!r}")
-                    mentions.append(
-                        GoldMention(int(start), int(end), surface, lemma, label, entity)
-                    )
-            documents.append(GoldDocument(text, lang, tuple(mentions)))
+    documents = [
+        _slavicner_document(root, topic, lang, tsv.stem)
+        for lang in SLAVICNER_LANGS
+        for tsv in sorted((root / "ner" / topic / lang).glob("*.tsv"))
+    ]
     if not documents:
         raise FileNotFoundError(f"no SlavicNER documents of topic {topic!r} under {root}")
     return documents
 
 
+def _slavicner_document(root: Path, topic: str, lang: str, name: str) -> GoldDocument:
+    text = _read_exact(root / "raw" / topic / lang / f"{name}.txt")
+    tsv = root / "ner" / topic / lang / f"{name}.tsv"
+    mentions = []
+    for line in _read_exact(tsv).splitlines():
+        if line.strip():
+            start, end, surface, lemma, label, entity = line.split("\t")
+            if text[int(start) : int(end)] != surface:
+                raise ValueError(f"{tsv}: offsets {start}-{end} do not match {surface!r}")
+            mentions.append(GoldMention(int(start), int(end), surface, lemma, label, entity))
+    return GoldDocument(text, lang, tuple(mentions))
+
+
 def _load_slavicner(topic: str, data_dir: Path) -> list[NerExample]:
-    """Every document of one topic, uk and ru, with its outermost entities: the model reads
-    documents as serving does."""
+    """Every document of one topic, uk and ru."""
+    documents = [(topic, doc) for doc in slavicner_documents(topic, data_dir)]
+    return _outermost(documents, f"slavicner/{topic}")
+
+
+def _load_slavicner_cross(split: str, data_dir: Path) -> list[NerExample]:
+    """The SlavicNER paper's "cross topics" split (`SPLIT_cross-topic_{train,test}.txt`: documents
+    of every topic on both sides), its uk and ru documents here; those of withheld topics are
+    absent and skipped. It makes our figures comparable with the paper's cross-topic baseline."""
+    root = data_dir / "slavicner"
+    documents = []
+    for line in _read_exact(root / f"SPLIT_cross-topic_{split}.txt").split():
+        _, topic, lang, file = line.split("/")
+        name = file.removesuffix(".txt")
+        if lang in SLAVICNER_LANGS and (root / "ner" / topic / lang / f"{name}.tsv").exists():
+            documents.append((topic, _slavicner_document(root, topic, lang, name)))
+    return _outermost(documents, f"slavicner cross-topic {split}")
+
+
+def _outermost(documents: Sequence[tuple[str, GoldDocument]], what: str) -> list[NerExample]:
+    """(topic, document) pairs as examples with their outermost entities: the model reads
+    whole documents as serving does."""
     examples, nested = [], 0
-    for doc in slavicner_documents(topic, data_dir):
+    for topic, doc in documents:
         entities, n_nested = flatten([(m.start, m.end, m.label) for m in doc.mentions])
         examples.append(NerExample(doc.text, tuple(entities), doc.lang, f"slavicner/{topic}"))
         nested += n_nested
-    log.info("slavicner/%s: %d nested entities dropped", topic, nested)
+    log.info("%s: %d documents, %d nested entities dropped", what, len(examples), nested)
     return examples
 
 
@@ -403,6 +428,7 @@ _READERS: dict[str, Callable[[str, Path], list[NerExample]]] = {
     "ner-uk": _load_ner_uk,
     "factrueval": _load_factrueval,
     "slavicner": _load_slavicner,
+    "slavicner-cross": _load_slavicner_cross,
     "conll2003": _load_conll2003,
     "panx": _load_panx,
 }

@@ -184,7 +184,9 @@ def test_factrueval_reads_names_without_descriptors(tmp_path: Path) -> None:
     )
 
 
-def _write_slavicner(root: Path, topic: str, lang: str, text: str, entities: list[str]) -> None:
+def _write_slavicner(
+    root: Path, topic: str, lang: str, text: str, entities: list[str], name: str = "doc_1"
+) -> None:
     """One document; entities are `LABEL:surface`, each at its first occurrence from where the
     previous one starts (so an entity nested in the previous one is found too)."""
     lines, cursor = [], 0
@@ -193,8 +195,8 @@ def _write_slavicner(root: Path, topic: str, lang: str, text: str, entities: lis
         cursor = text.index(surface, cursor)
         end = cursor + len(surface)
         lines.append(f"{cursor}\t{end}\t{surface}\t{surface}\t{label}\t{label}-x")
-    _write(root / "raw" / topic / lang / "doc_1.txt", text)
-    _write(root / "ner" / topic / lang / "doc_1.tsv", "\n".join(lines) + "\n")
+    _write(root / "raw" / topic / lang / f"{name}.txt", text)
+    _write(root / "ner" / topic / lang / f"{name}.tsv", "\n".join(lines) + "\n")
 
 
 def test_slavicner_reads_whole_documents_of_a_topic(
@@ -217,6 +219,30 @@ def test_slavicner_reads_whole_documents_of_a_topic(
     assert _pairs(other) == [("Германию", "LOC")]
     with pytest.raises(FileNotFoundError, match="ryanair"):
         load("slavicner", "ryanair", tmp_path)
+
+
+def test_slavicner_cross_topic_split_reads_its_listed_uk_and_ru_documents(tmp_path: Path) -> None:
+    root = tmp_path / "slavicner"
+    _write_slavicner(root, "brexit", "ru", "Мэй в Лондоне.", ["PER:Мэй", "LOC:Лондоне"], "b_1")
+    _write_slavicner(root, "brexit", "ru", "Джонсон ушёл.", ["PER:Джонсон"], "b_2")
+    _write_slavicner(root, "ryanair", "uk", "Ryanair скасував рейси.", ["ORG:Ryanair"], "r_1")
+    _write(
+        root / "SPLIT_cross-topic_test.txt",
+        "raw/ryanair/uk/r_1.txt\n"  # file order is kept
+        "raw/brexit/pl/b_9.txt\n"  # not uk or ru
+        "raw/us_election_2020/ru/u_1.txt\n"  # a withheld topic: absent, skipped
+        "raw/brexit/ru/b_2.txt\n",
+    )
+    _write(root / "SPLIT_cross-topic_train.txt", "raw/brexit/ru/b_1.txt\n")
+    first, second = load("slavicner-cross", "test", tmp_path)
+    assert (first.lang, first.source, _pairs(first)) == (
+        "uk",
+        "slavicner/ryanair",
+        [("Ryanair", "ORG")],
+    )
+    assert (second.lang, _pairs(second)) == ("ru", [("Джонсон", "PER")])
+    (train,) = load("slavicner-cross", "train", tmp_path)
+    assert _pairs(train) == [("Мэй", "PER"), ("Лондоне", "LOC")]
 
 
 def test_slavicner_rejects_offsets_that_miss_the_surface(tmp_path: Path) -> None:

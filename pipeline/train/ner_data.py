@@ -380,6 +380,7 @@ def slavicner_documents(topic: str, data_dir: Path) -> list[GoldDocument]:
 
 
 def _slavicner_document(root: Path, topic: str, lang: str, name: str) -> GoldDocument:
+    """One document and all its annotations, each checked against the text it claims."""
     text = _read_exact(root / "raw" / topic / lang / f"{name}.txt")
     tsv = root / "ner" / topic / lang / f"{name}.tsv"
     mentions = []
